@@ -1,0 +1,192 @@
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import FIXTURES, ROOT
+
+from timeline.check import InputError, check
+from timeline.cli import main
+
+BROKEN = FIXTURES / "broken"
+VALID = FIXTURES / "valid"
+
+# The exact messages for tests/fixtures/broken/events.yaml: reviewed output.
+# When a message changes on purpose, change it here and read it as an editor would.
+BROKEN_EXPECTED = [
+    (6, "error", "base_url 'example.org/timeline' must be an absolute http(s) address ending in '/', such as 'https://example.org/timeline/'"),
+    (10, "warning", "topic 'sanctions' is not used by any event"),
+    (11, "warning", "topic 'unused-topic' is not used by any event"),
+    (12, "error", "topic id 'Bad_Topic' must be lowercase letters and digits joined by single hyphens, such as 'motegi-no-change-2014'"),
+    (20, "error", "link 'javascript:alert(1)' in summary is not allowed; use an http, https or mailto address, or a relative link"),
+    (21, "error", "duplicate era id 'crimea-2014' (first used at line 18); ids must be unique"),
+    (25, "warning", "seeds/999_undeclared.txt is not declared by any source; add a source with file: 999_undeclared.txt"),
+    (30, "error", "published '2014-02-30' is not a real date: February 2014 has 28 days"),
+    (31, "error", "reliability 'hihg' must be one of: high, medium, low (did you mean 'high'?)"),
+    (35, "error", "body.last occurs before body.first in seeds/004_85f1257b8790f843.txt; swap them"),
+    (36, "warning", "source 'missing-file' is declared but no event cites it"),
+    (37, "error", "file '../secrets.txt' must be a plain file name inside seeds/ (letters, digits, '.', '_' and '-'; no folders)"),
+    (43, "warning", "source 'typo-file' is declared but no event cites it"),
+    (44, "error", "no file '004_85f1257b8790f84.txt' in seeds/ (did you mean '004_85f1257b8790f843.txt'?)"),
+    (47, "error", "published '2014-13' is not a real date: there is no month 13"),
+    (52, "error", "missing required key 'summary' in event 'motegi-no-change-2014'"),
+    (54, "error", "end 2014-03-01 is before date 2014-03-04; swap them or correct one"),
+    (57, "error", "unknown key 'sumary' (did you mean 'summary'?)"),
+    (58, "error", "unknown topic 'sanction' (did you mean 'sanctions'?)"),
+    (62, "error", "quote not found in source 'voa-2014-03-04'"),
+    (63, "error", "missing required key 'status_note' in event 'Bad Id' (an unconfirmed event needs a status_note saying why)"),
+    (63, "error", "id 'Bad Id' must be lowercase letters and digits joined by single hyphens, such as 'motegi-no-change-2014'"),
+    (64, "error", "date 'yesterday' must be a date as YYYY, YYYY-MM or YYYY-MM-DD, such as 2014, 2014-03 or 2014-03-04"),
+    (65, "error", "unknown era 'crimea-2041' (did you mean 'crimea-2014'?)"),
+    (66, "error", "title should be text, not true (YAML reads yes/no/on/off/true/false that way); put it in quotes"),
+    (69, "error", "actors lists 'japan' twice"),
+    (72, "error", "unknown source 'voa-2014-3-4' (did you mean 'voa-2014-03-04'?)"),
+    (74, "error", "duplicate event id 'motegi-no-change-2014' (first used at line 52); ids must be unique"),
+    (78, "error", "duplicate key 'title' (first at line 77); YAML would silently keep only the last one, so remove or rename one"),
+    (84, "error", "the parts of this elided quote occur, but part 2 comes before the part it follows in the quote"),
+    (86, "error", "quote must not be blank"),
+]  # fmt: skip
+
+
+def test_broken_fixture_reports_every_problem_exactly():
+    checked = check(BROKEN / "events.yaml", BROKEN / "seeds")
+    assert [(p.line, p.severity, p.message) for p in checked.problems] == BROKEN_EXPECTED
+    assert checked.timeline is None
+
+
+def test_a_quote_not_found_shows_the_closest_passage():
+    checked = check(BROKEN / "events.yaml", BROKEN / "seeds")
+    (problem,) = [p for p in checked.problems if p.message.startswith("quote not found")]
+    assert problem.details == (
+        'closest passage: "… remain on track. There has been no change in the direction of economic '
+        'and resource diplomacy between Japan and Russia, Trade …"',
+    )
+
+
+def test_broken_fixture_prints_in_the_editors_format(capsys):
+    status = main(["check", "--data", str(BROKEN / "events.yaml")])
+    out = capsys.readouterr().out.splitlines()
+    assert status == 1
+    assert out[0].endswith(
+        "events.yaml:6:13: error: base_url 'example.org/timeline' must be an absolute http(s) "
+        "address ending in '/', such as 'https://example.org/timeline/'"
+    )
+    assert '    closest passage: "… remain on track. There has been no change' in "\n".join(out)
+    assert out[-1].endswith("31 problems (26 errors, 5 warnings) in " + out[0].split(":")[0])
+
+
+def test_github_format_prints_annotations(capsys):
+    main(["check", "--format", "github", "--data", str(BROKEN / "events.yaml")])
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == (
+        f"::warning file={_shown(BROKEN / 'events.yaml')},line=10,col=3::topic 'sanctions' is not used by any event"
+    )
+    quote = next(line for line in out if "quote not found" in line)
+    assert "::quote not found in source 'voa-2014-03-04'%0Aclosest passage: " in quote
+
+
+def _shown(path):
+    try:
+        return str(path.relative_to(os.getcwd()))
+    except ValueError:
+        return str(path)
+
+
+def test_valid_fixture_passes_with_a_one_line_summary(capsys):
+    status = main(["check", "--data", str(VALID / "events.yaml")])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert out.endswith("events.yaml: 2 events, 1 source, 1 era — OK\n")
+    assert out.count("\n") == 1
+
+
+def test_the_real_events_yaml_passes_strictly(capsys):
+    status = main(["check", "--strict"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert " — OK\n" in out and "warning" not in out
+
+
+def test_strict_fails_on_warnings(tmp_path, capsys):
+    project = _copy_valid(tmp_path)
+    (project / "seeds" / "extra.txt").write_text("An undeclared document.\n")
+    assert main(["check", "--data", str(project / "events.yaml")]) == 0
+    assert "OK (1 warning)" in capsys.readouterr().out
+    assert main(["check", "--strict", "--data", str(project / "events.yaml")]) == 1
+    assert capsys.readouterr().out.endswith("1 problem in " + _shown(project / "events.yaml") + "\n")
+
+
+def _copy_valid(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(VALID, project)
+    return project
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda p: (p / "events.yaml").unlink(), "events.yaml not found"),
+        (lambda p: ((p / "events.yaml").unlink(), (p / "events.yaml").mkdir()), "is a folder"),
+        (lambda p: shutil.rmtree(p / "seeds"), "cannot read the seeds folder"),
+    ],
+)
+def test_io_errors_exit_with_status_2(tmp_path, capsys, setup, message):
+    project = _copy_valid(tmp_path)
+    setup(project)
+    assert main(["check", "--data", str(project / "events.yaml")]) == 2
+    assert message in capsys.readouterr().err
+    with pytest.raises(InputError):
+        check(project / "events.yaml", project / "seeds")
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "expected"),
+    [
+        ("topics: [diplomacy, lng]", "topics: [diplomacy, lgn]", "unknown topic 'lgn' (did you mean 'lng'?)"),
+        ("actors: [japan, russia]", "actors: [japan, rusia]", "unknown actor 'rusia' (did you mean 'russia'?)"),
+        ("actors: [japan, russia]", "actors: [japan, china]", "unknown actor 'china'; declare it under 'actors' first"),
+        ("era: crimea-2014", "era: crimea", "unknown era 'crimea' (did you mean 'crimea-2014'?)"),
+        ("- source: voa-2014-03-04\n        quote: \"There", "- source: voa-2014\n        quote: \"There",
+         "unknown source 'voa-2014' (did you mean 'voa-2014-03-04'?)"),
+        ("date: 2014-03-04\n    date_note", "date: 2014-03-04\n    end: 2014-02\n    date_note",
+         "end 2014-02 is before date 2014-03-04; swap them or correct one"),
+        ("A wire report carried by [VOA](https://www.voanews.com/).", "See [x](data:text/html,hi).",
+         "link 'data:text/html,hi' in assessment is not allowed; use an http, https or mailto address, or a relative link"),
+        ('last: "nuclear power plants."', 'last: "nuclear power station."',
+         "body.last 'nuclear power station.' is not in seeds/004_85f1257b8790f843.txt"),
+        ("    title: Japan buys", "    sumary: x\n    title: Japan buys", "unknown key 'sumary' (did you mean 'summary'?)"),
+    ],
+)  # fmt: skip
+def test_each_rule_reports_its_problem(tmp_path, replace, by, expected):
+    project = _copy_valid(tmp_path)
+    data = project / "events.yaml"
+    text = data.read_text()
+    assert replace in text
+    data.write_text(text.replace(replace, by, 1))
+    checked = check(data, project / "seeds")
+    assert [p.message for p in checked.errors] == [expected]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(bytes(range(256)) * 64, id="binary junk"),
+        pytest.param(b"title: " + b"x" * 5_000_000 + b"\n", id="5 MB single line"),
+        pytest.param(b"[" * 100_000, id="unclosed brackets"),
+        pytest.param(b"\xfe\xff\x00a\x00:", id="utf-16"),
+    ],
+)
+def test_hostile_files_end_in_a_located_message_not_a_traceback(tmp_path, content):
+    project = _copy_valid(tmp_path)
+    (project / "events.yaml").write_bytes(content)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "check", "--data", str(project / "events.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert re.match(r"\S*events.yaml:\d+:\d+: error: ", result.stdout)

@@ -1,0 +1,64 @@
+"""Load and check events.yaml: every problem, in one pass, sorted by position."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import model, rules, schema
+from .loader import decode, load
+from .model import Timeline
+from .problems import Problem, sort_problems
+from .seeds import Seeds, SeedsUnreadable
+
+
+class InputError(Exception):
+    """The input cannot be read at all (a missing file, an unreadable folder): exit status 2."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    problems: list[Problem]
+    timeline: Timeline | None  # None when there are errors
+    seeds: Seeds
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+
+def read_bytes(path: Path) -> bytes:
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give the path of the events.yaml file")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path} not found") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def check(data_file: Path, seeds_folder: Path) -> Checked:
+    """Every problem in `data_file` against the documents in `seeds_folder`."""
+    raw = read_bytes(data_file)
+    seeds = Seeds(seeds_folder)
+    try:
+        seeds.names  # noqa: B018 - an unreadable folder is an I/O error, found before anything else
+    except SeedsUnreadable as exc:
+        raise InputError(str(exc)) from None
+    text, problems = decode(raw)
+    if text is None:
+        return Checked(problems, None, seeds)
+    document, problems = load(text)
+    if document is None:
+        return Checked(sort_problems(problems), None, seeds)
+    schema_problems, flagged = schema.validate(document)
+    context = rules.Context(document, frozenset(flagged), seeds)
+    problems = sort_problems([*problems, *schema_problems, *rules.apply(context)])
+    if any(p.is_error for p in problems):
+        return Checked(problems, None, seeds)
+    return Checked(problems, model.build(document), seeds)

@@ -1,0 +1,107 @@
+"""The command line of build.py: subcommands, exit statuses, and what is printed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .check import Checked, InputError, check
+from .problems import count_phrase, format_github, format_text, plural
+
+ROOT = Path(__file__).resolve().parent.parent
+
+OK, PROBLEMS, USAGE = 0, 1, 2
+
+
+def display_path(path: Path) -> str:
+    """The path as the editor knows it: relative to where they are, when it is below."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=ROOT / "events.yaml",
+        metavar="FILE",
+        help="the data file (default: events.yaml beside build.py)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the folder of source documents (default: seeds/ beside the data file)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on warnings too (such as a topic no event uses)",
+    )
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python build.py",
+        description="Check and build the sourced timeline of Japan, Russia and energy sanctions.",
+        epilog="Exit status: 0 when all is well, 1 when the data has problems, 2 for usage or I/O errors.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check_parser = commands.add_parser(
+        "check",
+        help="validate events.yaml and the sources without writing anything",
+        description="Load events.yaml, validate it against the schema and every rule, "
+        "and list every problem with file, line and column.",
+    )
+    _add_input_options(check_parser)
+    check_parser.add_argument(
+        "--format",
+        choices=("text", "github"),
+        default="github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text",
+        help="'github' prints GitHub Actions annotations (the default inside GitHub Actions)",
+    )
+    return parser
+
+
+def report(checked: Checked, path: str, fmt: str, strict: bool) -> int:
+    """Print the problems; the exit status they deserve."""
+    failing = checked.errors or (strict and checked.warnings)
+    if checked.problems:
+        printer = format_github if fmt == "github" else format_text
+        print(printer(path, checked.problems))
+    if failing:
+        print(f"{count_phrase(checked.problems)} in {path}")
+        return PROBLEMS
+    timeline = checked.timeline
+    assert timeline is not None
+    warned = f" ({plural(len(checked.problems), 'warning')})" if checked.problems else ""
+    counts = ", ".join(
+        plural(len(items), noun)
+        for items, noun in ((timeline.events, "event"), (timeline.sources, "source"), (timeline.eras, "era"))
+    )
+    print(f"{path}: {counts} — OK{warned}")
+    return OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    seeds = args.seeds if args.seeds is not None else args.data.parent / "seeds"
+    checked = check(args.data, seeds)
+    return report(checked, display_path(args.data), args.format, args.strict)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return USAGE
+    try:
+        return {"check": run_check}[args.command](args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return USAGE

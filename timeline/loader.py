@@ -1,0 +1,347 @@
+"""Read events.yaml into plain data, remembering where every key and value stands.
+
+PyYAML's event stream (from libyaml's C parser when it is installed) is
+turned straight into Python values: no YAML node tree, no constructors. That
+gives us line and column for every value, and lets us refuse what an editor
+never means to write — duplicate keys, anchors and aliases, custom tags —
+with a located message, instead of PyYAML silently keeping the last of two
+keys or expanding a billion-laughs document.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+
+from .problems import Problem
+
+try:  # libyaml's parser is several times faster; the pure-Python one gives the same events.
+    from yaml.cyaml import CParser as _Parser
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Parser  # type: ignore[assignment]
+
+
+# Larger files are refused unread: the real file is a few hundred kilobytes,
+# and 10,000 events (the scale we benchmark) stay well under this.
+MAX_BYTES = 16 * 1024 * 1024
+# Deeper nesting than the contract needs (it needs 5) is refused rather than
+# recursed into.
+MAX_DEPTH = 32
+
+# libyaml slows down with the square of how many flow brackets are open at
+# once, so a file of 100,000 '[' would hang the check; such files are refused
+# before parsing. Real data never opens more than two.
+MAX_OPEN_BRACKETS = 256
+_BRACKET = re.compile(r"[\[\]{}]")
+
+Path = tuple[str | int, ...]
+Mark = tuple[int, int]  # line and column, both counted from 1
+
+_STR = "tag:yaml.org,2002:str"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_SCALAR_TYPES = {
+    "tag:yaml.org,2002:null": "construct_yaml_null",
+    "tag:yaml.org,2002:bool": "construct_yaml_bool",
+    "tag:yaml.org,2002:int": "construct_yaml_int",
+    "tag:yaml.org,2002:float": "construct_yaml_float",
+}
+_CORE_TAGS = {_STR, _TIMESTAMP, *_SCALAR_TYPES}
+
+
+@dataclass(frozen=True)
+class Document:
+    """The data of events.yaml with the position of every value and key."""
+
+    data: dict[str, Any]
+    values: dict[Path, Mark] = field(repr=False)
+    keys: dict[Path, Mark] = field(repr=False)
+
+    def where(self, path: Path) -> Mark:
+        """The position of the value at `path`, or of its nearest ancestor."""
+        while path not in self.values and path:
+            path = path[:-1]
+        return self.values.get(path, (1, 1))
+
+    def where_key(self, path: Path) -> Mark:
+        """The position of the key that holds `path`, falling back to the value."""
+        return self.keys.get(path) or self.where(path)
+
+
+def position_in(text: str, index: int) -> Mark:
+    """Line and column of a character index."""
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def decode(raw: bytes) -> tuple[str | None, list[Problem]]:
+    """The file's text, or a located problem when it is not plain UTF-8 we can read."""
+    if len(raw) > MAX_BYTES:
+        return None, [
+            Problem(
+                1,
+                1,
+                f"file is {len(raw):,} bytes, over the limit of {MAX_BYTES:,}; "
+                "it was not read (is it the right file?)",
+            )
+        ]
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return None, [Problem(1, 1, "file starts with a byte-order mark (BOM); save it as UTF-8 without BOM")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, [
+            Problem(
+                line,
+                column,
+                f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; save the file as UTF-8",
+            )
+        ]
+    if "\x00" in text:
+        line, column = position_in(text, text.index("\x00"))
+        return None, [Problem(line, column, "file contains a NUL character; is it a text file?")]
+    return text, []
+
+
+class _Builder:
+    """Consumes parser events and builds plain values with their positions."""
+
+    def __init__(self, text: str) -> None:
+        self.parser = _Parser(text)
+        self.resolver = yaml.resolver.Resolver()
+        self.constructor = yaml.constructor.SafeConstructor()
+        self.values: dict[Path, Mark] = {}
+        self.keys: dict[Path, Mark] = {}
+        self.problems: list[Problem] = []
+
+    def problem(self, event: Any, message: str) -> None:
+        mark = event.start_mark
+        self.problems.append(Problem(mark.line + 1, mark.column + 1, message))
+
+    def document(self) -> tuple[Any, bool]:
+        """The single document of the stream, and whether there was one."""
+        self.parser.get_event()  # StreamStartEvent
+        if self.parser.check_event(StreamEndEvent):
+            return None, False
+        self.parser.get_event()  # DocumentStartEvent
+        data = self.value((), 0)
+        self.parser.get_event()  # DocumentEndEvent
+        if self.parser.check_event(DocumentStartEvent):
+            self.problem(
+                self.parser.peek_event(),
+                "a second YAML document starts here ('---'); events.yaml holds one document",
+            )
+            self.skip_rest()
+        return data, True
+
+    def skip_rest(self) -> None:
+        while not self.parser.check_event(StreamEndEvent):
+            self.parser.get_event()
+
+    def value(self, path: Path, depth: int) -> Any:
+        event = self.parser.get_event()
+        self.values[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
+        if isinstance(event, AliasEvent):
+            self.problem(
+                event,
+                f"alias '*{event.anchor}' is not allowed here; write the value out in full",
+            )
+            return None
+        if event.anchor is not None:
+            self.problem(
+                event,
+                f"anchor '&{event.anchor}' is not allowed here; write each value out in full",
+            )
+        if isinstance(event, ScalarEvent):
+            return self.scalar(event)
+        if depth >= MAX_DEPTH:
+            self.problem(event, f"nesting deeper than {MAX_DEPTH} levels; events.yaml never needs this")
+            self.skip_collection()
+            return None
+        self.check_tag(event, "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
+        if isinstance(event, SequenceStartEvent):
+            items = []
+            while not self.parser.check_event(SequenceEndEvent):
+                items.append(self.value((*path, len(items)), depth + 1))
+            self.parser.get_event()
+            return items
+        assert isinstance(event, MappingStartEvent)
+        return self.mapping(path, depth)
+
+    def mapping(self, path: Path, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        while not self.parser.check_event(MappingEndEvent):
+            key_event = self.parser.peek_event()
+            if not isinstance(key_event, ScalarEvent) or key_event.anchor is not None:
+                self.problem(key_event, "a key must be plain text")
+                self.value((*path, "?"), depth + 1)  # consume (and report inside) the key
+                self.value((*path, "?"), depth + 1)
+                continue
+            self.parser.get_event()
+            # A key is always its text: an editor who writes `no:` means "no", not False.
+            key = key_event.value
+            key_mark = (key_event.start_mark.line + 1, key_event.start_mark.column + 1)
+            if key in result:
+                first = self.keys[(*path, key)]
+                self.problem(
+                    key_event,
+                    f"duplicate key '{key}' (first at line {first[0]}); "
+                    "YAML would silently keep only the last one, so remove or rename one",
+                )
+                self.skip_value()
+                continue
+            self.keys[(*path, key)] = key_mark
+            result[key] = self.value((*path, key), depth + 1)
+        self.parser.get_event()
+        return result
+
+    def scalar(self, event: ScalarEvent) -> Any:
+        if event.implicit[0]:
+            tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+        elif event.implicit[1] or event.tag in (None, "!"):
+            tag = _STR
+        else:
+            tag = event.tag
+            self.check_tag(event)
+        if tag in _SCALAR_TYPES:
+            node = yaml.ScalarNode(tag, event.value)
+            return getattr(self.constructor, _SCALAR_TYPES[tag])(node)
+        # Dates stay text: the contract's dates are partial (2014, 2014-03) and
+        # are checked and parsed by our own rules, not YAML's.
+        return event.value
+
+    def check_tag(self, event: Any, *allowed: str) -> None:
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag != "!" and tag not in _CORE_TAGS and tag not in allowed:
+            short = tag.replace("tag:yaml.org,2002:", "!!")
+            self.problem(event, f"YAML tag '{short}' is not allowed; remove it")
+
+    def skip_value(self) -> None:
+        event = self.parser.get_event()
+        if isinstance(event, (SequenceStartEvent, MappingStartEvent)):
+            self.skip_collection()
+
+    def skip_collection(self) -> None:
+        # Counting starts and ends: a skipped subtree may be arbitrarily deep.
+        depth = 1
+        while depth:
+            event = self.parser.get_event()
+            if isinstance(event, (SequenceStartEvent, MappingStartEvent)):
+                depth += 1
+            elif isinstance(event, (SequenceEndEvent, MappingEndEvent)):
+                depth -= 1
+
+
+def _syntax_problem(exc: yaml.YAMLError, text: str) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if isinstance(exc, yaml.reader.ReaderError):
+        line, column = position_in(text, exc.position)
+        return Problem(
+            line,
+            column,
+            f"character U+{_codepoint(exc.character):04X} is not allowed in YAML; remove it",
+        )
+    what = " ".join(
+        str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part
+    )
+    message = f"YAML syntax error: {what or exc}"
+    hint = _syntax_hint(what, _character_at(text, mark))
+    if hint:
+        message += f" ({hint})"
+    context_mark = getattr(exc, "context_mark", None)
+    if context_mark is not None and mark is not None and context_mark.line != mark.line:
+        message += f"; it began at line {context_mark.line + 1}"
+    if mark is None:
+        return Problem(1, 1, message)
+    return Problem(mark.line + 1, mark.column + 1, message)
+
+
+def _codepoint(character: int | str) -> int:
+    # libyaml reports the character as a number, the pure-Python reader as text.
+    return character if isinstance(character, int) else ord(character)
+
+
+def _character_at(text: str, mark: Any) -> str:
+    if mark is None:
+        return ""
+    lines = text.split("\n", mark.line + 1)
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    return line[mark.column] if mark.column < len(line) else ""
+
+
+def _syntax_hint(what: str, character: str) -> str:
+    if "cannot start any token" in what:
+        if character == "\t":
+            return "YAML indents with spaces, not tabs"
+        if character:
+            return f"a value cannot start with {character!r} unless it is put in quotes"
+    if "mapping values are not allowed" in what:
+        return "a value containing ': ' must be put in quotes"
+    if "could not find expected ':'" in what or "expected <block end>" in what:
+        return "check the indentation of this line and the one before"
+    if "found unexpected end of stream" in what or "found unexpected end" in what:
+        return "a quote or bracket is not closed"
+    if "while scanning a quoted scalar" in what:
+        return "a quoted text is not closed, or contains an unescaped quote"
+    return ""
+
+
+def _too_many_brackets(text: str) -> Problem | None:
+    depth = 0
+    for bracket in _BRACKET.finditer(text):
+        depth = depth + 1 if bracket.group() in "[{" else max(depth - 1, 0)
+        if depth > MAX_OPEN_BRACKETS:
+            line, column = position_in(text, bracket.start())
+            return Problem(
+                line,
+                column,
+                f"more than {MAX_OPEN_BRACKETS} brackets are open here; events.yaml never needs this",
+            )
+    return None
+
+
+def load(text: str) -> tuple[Document | None, list[Problem]]:
+    """Parse the text of events.yaml; `None` when there is nothing to check further."""
+    brackets = _too_many_brackets(text)
+    if brackets is not None:
+        return None, [brackets]
+    try:
+        builder = _Builder(text)
+    except yaml.YAMLError as exc:  # the pure-Python reader checks characters up front
+        return None, [_syntax_problem(exc, text)]
+    try:
+        data, present = builder.document()
+    except yaml.YAMLError as exc:
+        return None, [*builder.problems, _syntax_problem(exc, text)]
+    finally:
+        builder.parser.dispose()
+    if not present or data is None:
+        return None, [
+            *builder.problems,
+            Problem(1, 1, "file is empty; it needs site, topics, actors, eras, sources and events"),
+        ]
+    if not isinstance(data, dict):
+        line, column = builder.values[()]
+        return None, [
+            *builder.problems,
+            Problem(
+                line,
+                column,
+                "the top level must be a mapping of site, topics, actors, eras, sources and events",
+            ),
+        ]
+    return Document(data, builder.values, builder.keys), builder.problems

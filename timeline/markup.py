@@ -1,0 +1,74 @@
+"""Editors' Markdown made safe: the one place where HTML is marked trusted.
+
+Markdown goes through Python-Markdown and then through nh3's allow-list, so
+nothing an editor writes can become script, style or an unexpected element.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import markdown
+import nh3
+from markupsafe import Markup
+
+ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
+_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "em", "i", "li", "ol", "p",
+    "pre", "strong", "sub", "sup", "ul",
+}  # fmt: skip
+_PAGE_TAGS = _TAGS | {"h2", "h3", "h4", "hr", "table", "thead", "tbody", "tr", "th", "td"}
+_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}, "h2": {"id"}, "h3": {"id"}}
+
+# One Markdown instance, reset between uses: building one costs far more than converting.
+_markdown = markdown.Markdown(extensions=["tables"], output_format="html")
+
+
+def _to_html(text: str) -> str:
+    _markdown.reset()
+    return _markdown.convert(text)
+
+
+def _sanitize(html: str, tags: set[str]) -> str:
+    return nh3.clean(
+        html,
+        tags=tags,
+        attributes=_ATTRIBUTES,
+        url_schemes=set(ALLOWED_SCHEMES),
+        link_rel=None,
+    )
+
+
+def render(text: str) -> Markup:
+    """Editor's Markdown (a summary, an assessment) as safe HTML."""
+    return Markup(_sanitize(_to_html(text), _TAGS))
+
+
+def render_page(text: str) -> Markup:
+    """A page of site_src/ (about, methodology): headings and tables allowed too."""
+    return Markup(_sanitize(_to_html(text), _PAGE_TAGS))
+
+
+class _LinkCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.links.extend(value for name, value in attrs if name in ("href", "src") and value)
+
+
+def links(text: str) -> list[str]:
+    """Every address a Markdown text links to (before sanitizing)."""
+    if "[" not in text and "<" not in text:
+        return []  # Markdown cannot make a link without one of these.
+    collector = _LinkCollector()
+    collector.feed(_to_html(text))
+    return collector.links
+
+
+def is_allowed_link(address: str) -> bool:
+    """http, https, mailto, or relative; nothing that a browser could run."""
+    scheme = urlsplit(address.strip()).scheme.lower()
+    return scheme in ALLOWED_SCHEMES or (scheme == "" and not address.strip().startswith("//"))

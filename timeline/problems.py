@@ -1,0 +1,82 @@
+"""Problems found in an editor's input, and how they are printed.
+
+Every stage reports through `Problem` so that an editor always gets
+file, line and column, whatever went wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    line: int
+    column: int
+    message: str
+    severity: str = ERROR
+    # Extra lines printed under the message, such as the closest passage of a source.
+    details: tuple[str, ...] = ()
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+
+def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Sorted by position, each problem once (a rule and the schema may find the same)."""
+    seen: set[tuple[int, int, str, str]] = set()
+    unique = []
+    for problem in sorted(problems):
+        key = (problem.line, problem.column, problem.message, problem.severity)
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    return unique
+
+
+def format_text(path: str, problems: list[Problem]) -> str:
+    lines = []
+    for p in problems:
+        lines.append(f"{path}:{p.line}:{p.column}: {p.severity}: {p.message}")
+        lines.extend(f"    {detail}" for detail in p.details)
+    return "\n".join(lines)
+
+
+def _escape_data(text: str) -> str:
+    # The workflow-command escaping GitHub documents for messages.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(path: str, problems: list[Problem]) -> str:
+    """GitHub Actions annotations, so each problem shows on its line of the pull request."""
+    lines = []
+    for p in problems:
+        message = "\n".join((p.message, *p.details))
+        lines.append(
+            f"::{p.severity} file={_escape_property(path)},line={p.line},col={p.column}"
+            f"::{_escape_data(message)}"
+        )
+    return "\n".join(lines)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def count_phrase(problems: list[Problem]) -> str:
+    """'3 problems (2 errors, 1 warning)', or '2 problems' when all are of one kind."""
+    errors = sum(p.is_error for p in problems)
+    warnings = len(problems) - errors
+    phrase = plural(len(problems), "problem")
+    if errors and warnings:
+        phrase += f" ({plural(errors, 'error')}, {plural(warnings, 'warning')})"
+    return phrase

@@ -1,0 +1,177 @@
+"""Finding an editor's quote in a source's text.
+
+Matching ignores differences of whitespace and of straight versus curly
+quotes and apostrophes, nothing else. " … " (or "...") inside a quote elides:
+each fragment must occur, in order. Everything here is linear in the size of
+the source: one normalization per source, `str.find` per fragment, and a
+word-pair index for the closest-passage hint.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+
+_QUOTE_STYLES = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
+     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"'}
+)  # fmt: skip
+_SPACE = re.compile(r"\s+")
+_ELISION = re.compile(r"\s*(?:\u2026|\.\.\.)\s*")
+_WORD = re.compile(r"\S+")
+_NOT_WORD = re.compile(r"[\W_]+")
+# Words this common in one source say little about where a quote came from.
+_COMMON = 64
+_HINT_CHARS = 400
+
+
+def normalize(text: str) -> str:
+    return _SPACE.sub(" ", text.translate(_QUOTE_STYLES)).strip()
+
+
+def fragments(quote: str) -> list[str]:
+    """The parts of a quote between elisions, normalized; empty parts dropped."""
+    return [part for part in (normalize(p) for p in _ELISION.split(quote)) if part]
+
+
+def _word_key(word: str) -> str:
+    return _NOT_WORD.sub("", word.lower())
+
+
+@dataclass(frozen=True)
+class Match:
+    """Where a quote was found: spans of the original text, one per fragment."""
+
+    spans: tuple[tuple[int, int], ...]
+
+    @property
+    def start(self) -> int:
+        return self.spans[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.spans[-1][1]
+
+
+@dataclass(frozen=True)
+class Miss:
+    """Why a quote was not found, and the passage of the source closest to it."""
+
+    message: str
+    closest: str | None
+
+
+class SourceText:
+    """A source's text, normalized once, with a map back to the original."""
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        pieces: list[str] = []
+        offsets: list[int] = []
+        position = 0
+        translated = original.translate(_QUOTE_STYLES)
+        for space in _SPACE.finditer(translated):
+            pieces.append(translated[position : space.start()])
+            offsets.extend(range(position, space.start()))
+            pieces.append(" ")
+            offsets.append(space.start())
+            position = space.end()
+        pieces.append(translated[position:])
+        offsets.extend(range(position, len(translated)))
+        self.text = "".join(pieces)
+        # offsets[i] is the index in `original` of normalized character i.
+        self.offsets = offsets
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The original text behind normalized characters [start, end)."""
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+    def find(self, quote: str, after: int = 0, name: str = "the source") -> Match | Miss:
+        """Where `quote` occurs at or after `after`; `name` is how messages call the source."""
+        parts = fragments(quote)
+        if not parts:
+            return Miss("quote is empty", None)
+        spans = []
+        position = self._normalized_index(after)
+        for number, part in enumerate(parts):
+            found = self.text.find(part, position)
+            if found < 0:
+                anywhere = self.text.find(part)
+                if len(parts) > 1 and anywhere >= 0:
+                    return Miss(
+                        f"the parts of this elided quote occur, but part {number + 1} comes "
+                        "before the part it follows in the quote",
+                        None,
+                    )
+                label = f"part {number + 1} of this elided quote" if len(parts) > 1 else "quote"
+                return Miss(f"{label} not found in {name}", self.closest(part))
+            spans.append(self.original_span(found, found + len(part)))
+            position = found + len(part)
+        return Match(tuple(spans))
+
+    def _normalized_index(self, original_index: int) -> int:
+        if original_index <= 0:
+            return 0
+        # offsets is increasing, so bisect finds the first character at or after it.
+        return bisect_left(self.offsets, original_index)
+
+    @cached_property
+    def _words(self) -> list[tuple[int, int, str]]:
+        return [(m.start(), m.end(), _word_key(m.group())) for m in _WORD.finditer(self.text)]
+
+    @cached_property
+    def _index(self) -> tuple[dict[str, list[int]], dict[tuple[str, str], list[int]]]:
+        singles: dict[str, list[int]] = {}
+        pairs: dict[tuple[str, str], list[int]] = {}
+        keys = [key for _, _, key in self._words]
+        for i, key in enumerate(keys):
+            singles.setdefault(key, []).append(i)
+            if i + 1 < len(keys):
+                pairs.setdefault((key, keys[i + 1]), []).append(i)
+        return singles, pairs
+
+    def closest(self, part: str) -> str | None:
+        """The passage of the source that shares most words, in order, with `part`.
+
+        Each pair of neighbouring words in the quote votes for where the quote
+        would start if that pair is where it occurs in the source; the start
+        with most votes wins. Single words vote only when no pair matches.
+        """
+        keys = [_word_key(w) for w in part.split(" ")]
+        if not self._words or not keys:
+            return None
+        singles, pairs = self._index
+        votes: Counter[int] = Counter()
+        for i in range(len(keys) - 1):
+            for j in pairs.get((keys[i], keys[i + 1]), ())[:_COMMON]:
+                votes[j - i] += 1
+        if not votes:
+            for i, key in enumerate(keys):
+                for j in singles.get(key, ())[:_COMMON]:
+                    votes[j - i] += 1
+        if not votes:
+            return None
+        start = max(votes, key=lambda s: (votes[s], -s))
+        # A little context on each side shows the editor where the words differ.
+        pad = max(3, len(keys) // 4)
+        first = max(start - pad, 0)
+        last = min(start + len(keys) + pad, len(self._words)) - 1
+        if last < first:
+            return None
+        text = self.text[self._words[first][0] : self._words[last][1]]
+        if len(text) > _HINT_CHARS:
+            text = text[:_HINT_CHARS].rsplit(" ", 1)[0] + " …"
+        prefix = "… " if first > 0 else ""
+        suffix = " …" if last < len(self._words) - 1 and not text.endswith("…") else ""
+        return f"{prefix}{text}{suffix}"
+
+    def contains(self, text: str) -> int:
+        """Where `text` starts in the original, or -1: matched like a quote."""
+        needle = normalize(text)
+        if not needle:
+            return -1
+        found = self.text.find(needle)
+        return -1 if found < 0 else self.offsets[found]

@@ -1,0 +1,183 @@
+"""The JSON Schema of events.yaml, and its errors told the way an editor needs them."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path as FilePath
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+
+from .loader import Document, Path
+from .problems import Problem
+
+SCHEMA_FILE = FilePath(__file__).resolve().parent.parent / "schema" / "events.schema.json"
+
+_TYPE_WORDS = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping of keys and values",
+    "null": "empty",
+}
+_REQUIRED_HINTS = {
+    "status_note": "an unconfirmed event needs a status_note saying why",
+    "status": "a status_note goes with status: unconfirmed",
+}
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(load_schema())
+
+
+def did_you_mean(word: str, choices: object) -> str:
+    """' (did you mean 'x'?)' when a choice is close to `word`, else ''."""
+    close = difflib.get_close_matches(str(word), sorted(map(str, choices)), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def describe(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (YAML reads yes/no/on/off/true/false that way)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A value quoted in a message, cut short: a 1 MB title must not fill the terminal."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def name_of(path: Path) -> str:
+    """A readable name for the value at `path`: 'title', 'topics item 2', 'events'."""
+    if not path:
+        return "the file"
+    last = path[-1]
+    if isinstance(last, int):
+        parent = path[-2] if len(path) > 1 else "list"
+        return f"{parent} item {last + 1}"
+    return str(last)
+
+
+def _inside(path: Path, instance: dict[str, Any]) -> str:
+    """' in event 'x'' for an item of eras, sources or events that has an id."""
+    if len(path) == 2 and isinstance(path[1], int) and isinstance(instance.get("id"), str):
+        return f" in {str(path[0]).removesuffix('s')} '{shown(instance['id'])}'"
+    return ""
+
+
+def validate(document: Document) -> tuple[list[Problem], set[Path]]:
+    """Schema problems, and the paths they concern so the rules can leave those alone."""
+    problems: list[Problem] = []
+    flagged: set[Path] = set()
+    for error in _validator().iter_errors(document.data):
+        for path, problem in _translate(error, document):
+            problems.append(problem)
+            flagged.add(path)
+    return problems, flagged
+
+
+def _translate(error: ValidationError, document: Document) -> Iterator[tuple[Path, Problem]]:
+    path: Path = tuple(error.absolute_path)
+    kind = error.validator
+    instance = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+
+    def at_value(p: Path, message: str) -> tuple[Path, Problem]:
+        line, column = document.where(p)
+        return p, Problem(line, column, message)
+
+    def at_key(p: Path, message: str, shown_at: Path | None = None) -> tuple[Path, Problem]:
+        # `p` is what the problem is about; `shown_at` where it is printed, when they differ
+        # (a missing key is printed where its mapping starts).
+        line, column = document.where_key(shown_at if shown_at is not None else p)
+        return p, Problem(line, column, message)
+
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        known = set(schema.get("properties", {}))
+        for key in instance:
+            if key not in known:
+                hint = did_you_mean(key, known) or f"; expected one of: {', '.join(sorted(known))}"
+                yield at_key((*path, key), f"unknown key '{key}'{hint}")
+    elif kind == "required" and isinstance(instance, dict):
+        for key in error.validator_value:
+            if key not in instance:
+                hint = _REQUIRED_HINTS.get(key)
+                yield at_key(
+                    (*path, key),
+                    f"missing required key '{key}'{_inside(path, instance)}" + (f" ({hint})" if hint else ""),
+                    shown_at=path,
+                )
+    elif kind == "dependentRequired" and isinstance(instance, dict):
+        for key, needs in error.validator_value.items():
+            for need in needs:
+                if key in instance and need not in instance:
+                    yield at_key((*path, key), f"'{key}' needs '{need}' ({_REQUIRED_HINTS.get(need, '')})")
+    elif kind == "pattern" and "propertyNames" in error.schema_path:
+        # A key of a vocabulary: jsonschema reports it at the mapping, we at the key.
+        noun = str(path[-1]).removesuffix("s") if path else "key"
+        yield at_key((*path, instance), f"{noun} id '{shown(instance)}' {schema.get('patternErrorMessage')}")
+    elif kind == "type":
+        expected = error.validator_value
+        expected = [expected] if isinstance(expected, str) else expected
+        words = " or ".join(_TYPE_WORDS[t] for t in expected)
+        hint = ""
+        if "string" in expected and not isinstance(instance, (list, dict)) and instance is not None:
+            hint = "; put it in quotes"
+        elif instance is None:
+            hint = "; give a value or remove the key"
+        yield at_value(path, f"{name_of(path)} should be {words}, not {describe(instance)}{hint}")
+    elif kind == "pattern":
+        message = schema.get("patternErrorMessage", "has the wrong form")
+        if message == "must not be blank":
+            yield at_value(path, f"{name_of(path)} {message}")
+        else:
+            yield at_value(path, f"{name_of(path)} '{shown(instance)}' {message}")
+    elif kind == "enum":
+        options = ", ".join(map(str, error.validator_value))
+        yield at_value(
+            path,
+            f"{name_of(path)} '{shown(instance)}' must be one of: {options}"
+            + did_you_mean(shown(instance), error.validator_value),
+        )
+    elif kind == "minLength":
+        yield at_value(path, f"{name_of(path)} is empty")
+    elif kind == "maxLength":
+        yield at_value(
+            path,
+            f"{name_of(path)} is {len(instance):,} characters long, over the limit of "
+            f"{error.validator_value:,}; shorten it",
+        )
+    elif kind in ("minItems", "minProperties"):
+        yield at_value(path, f"{name_of(path)} needs at least {error.validator_value}")
+    elif kind == "uniqueItems":
+        seen = set()
+        for item in instance:
+            if item in seen:
+                yield at_value(path, f"{name_of(path)} lists '{shown(item)}' twice")
+            seen.add(item)
+    elif kind in ("minimum", "maximum"):
+        yield at_value(path, f"{name_of(path)} {instance} is not a four-digit year")
+    elif kind in ("if", "then"):
+        return  # the 'required' inside 'then' reports it
+    else:  # pragma: no cover - every keyword the schema uses is handled above
+        yield at_value(path, f"{name_of(path)}: {error.message}")

@@ -1,0 +1,73 @@
+"""The folder of source documents: listed once, each file read and normalized once."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cached_property
+from pathlib import Path
+
+from .quotes import SourceText
+
+
+class SeedsUnreadable(OSError):
+    """The seeds folder itself cannot be listed: a usage or I/O error, not an editor's."""
+
+
+class SeedFileError(ValueError):
+    """One named file cannot serve as a source; the message says why and what to do."""
+
+
+class Seeds:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._texts: dict[str, SourceText] = {}
+
+    @cached_property
+    def names(self) -> frozenset[str]:
+        try:
+            return frozenset(p.name for p in self.folder.iterdir() if not p.name.startswith("."))
+        except OSError as exc:
+            raise SeedsUnreadable(
+                f"cannot read the seeds folder {self.folder}: {exc.strerror or exc}"
+            ) from exc
+
+    @cached_property
+    def _root(self) -> Path:
+        return self.folder.resolve()
+
+    def path(self, name: str) -> Path:
+        """The file `name` inside the folder; refuses anything that would lead outside it."""
+        if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
+            raise SeedFileError(f"'{name}' must be a plain file name inside seeds/, without folders")
+        if name not in self.names:
+            raise SeedFileError(f"no file '{name}' in seeds/")
+        path = self.folder / name
+        if path.resolve().parent != self._root:
+            raise SeedFileError(
+                f"seeds/{name} is a link to a file outside seeds/; copy the document in instead"
+            )
+        if not path.is_file():
+            raise SeedFileError(f"seeds/{name} is not a regular file")
+        return path
+
+    def raw(self, name: str) -> bytes:
+        try:
+            return self.path(name).read_bytes()
+        except OSError as exc:
+            raise SeedFileError(f"cannot read seeds/{name}: {exc.strerror or exc}") from exc
+
+    def text(self, name: str) -> SourceText:
+        if name not in self._texts:
+            raw = self.raw(name)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise SeedFileError(
+                    f"seeds/{name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                    "convert it to UTF-8 before adding it"
+                ) from exc
+            self._texts[name] = SourceText(text)
+        return self._texts[name]
+
+    def sha256(self, name: str) -> str:
+        return hashlib.sha256(self.raw(name)).hexdigest()
