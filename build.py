@@ -1,15 +1,46 @@
 #!/usr/bin/env python3
-"""Build the sourced timeline: python build.py [check|build|serve] — see --help.
+"""Build the sourced timeline: python build.py [build|check|serve] — see --help.
 
-The pipeline, one stage a function (the code of each lives in timeline/):
-
-    load    parse events.yaml, keeping every value's line and column
-    check   validate everything, collecting every problem in one pass
+This file is the pipeline at a glance; the code of each stage is in timeline/.
 """
 
-import sys
+from __future__ import annotations
 
-from timeline.cli import main
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from timeline import cli
+from timeline.check import Checked, check
+from timeline.render import Pages, Project, render
+from timeline.search import index
+from timeline.site import SiteData
+from timeline.writer import staging, write
+
+
+def load_and_check(project: Project) -> Checked:
+    """1-2. Parse events.yaml keeping every position; collect every problem in one pass."""
+    return check(project.data, project.seeds)
+
+
+def render_site(checked: Checked, project: Project) -> Pages:
+    """3. Every page and file of the site, in memory."""
+    assert checked.timeline is not None
+    return render(SiteData(checked.timeline, checked.seeds), project)
+
+
+def build(project: Project, out: Path, strict: bool = False, log: Callable[[str], None] = print) -> Checked:
+    """The whole pipeline. Nothing is written unless the check passes and rendering succeeds."""
+    checked = load_and_check(project)
+    if checked.errors or (strict and checked.warnings):
+        return checked
+    pages = render_site(checked, project)
+    with staging(out) as folder:  # 4. written beside `out`, swapped in only when complete
+        write(pages, folder)
+        log(index(folder))  # 5. the search index, inside the same swap
+    log(f"site: {len(pages)} files written to {cli.display_path(out)}")
+    return checked
+
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.main(sys.argv[1:], build=build))

@@ -106,7 +106,8 @@ def test_the_real_events_yaml_passes_strictly(capsys):
     status = main(["check", "--strict"])
     out = capsys.readouterr().out
     assert status == 0, out
-    assert " — OK\n" in out and "warning" not in out
+    assert " — OK\n" in out
+    assert "warning" not in out
 
 
 def test_strict_fails_on_warnings(tmp_path, capsys):

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .check import Checked, InputError, check
 from .problems import count_phrase, format_github, format_text, plural
+from .render import DuplicatePath, Project
+from .search import SearchIndexError
+from .writer import WriteError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +49,18 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def project_of(args: argparse.Namespace) -> Project:
+    """The inputs: the data file and its seeds; site_src/ beside it when it has one."""
+    folder = args.data.parent
+    site_src = folder / "site_src"
+    return Project(
+        data=args.data,
+        seeds=args.seeds if args.seeds is not None else folder / "seeds",
+        templates=ROOT / "templates",
+        site_src=site_src if site_src.is_dir() else ROOT / "site_src",
+    )
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python build.py",
@@ -52,6 +68,16 @@ def make_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 when all is well, 1 when the data has problems, 2 for usage or I/O errors.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    build_parser = commands.add_parser(
+        "build",
+        help="check, then build the site into site/ (the default command)",
+        description="Check events.yaml, render every page in memory, write them beside the output "
+        "folder and swap them in: a failed build leaves the previous site as it was.",
+    )
+    _add_input_options(build_parser)
+    build_parser.add_argument(
+        "--out", type=Path, default=ROOT / "site", metavar="DIR", help="output folder (default: site/)"
+    )
     check_parser = commands.add_parser(
         "check",
         help="validate events.yaml and the sources without writing anything",
@@ -89,19 +115,42 @@ def report(checked: Checked, path: str, fmt: str, strict: bool) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    seeds = args.seeds if args.seeds is not None else args.data.parent / "seeds"
-    checked = check(args.data, seeds)
+    project = project_of(args)
+    checked = check(project.data, project.seeds)
     return report(checked, display_path(args.data), args.format, args.strict)
 
 
-def main(argv: list[str] | None = None) -> int:
+# build.py's pipeline: (project, output folder, strict, log) -> what the check found.
+Build = Callable[[Project, Path, bool, Callable[[str], None]], Checked]
+
+
+def run_build(args: argparse.Namespace, build: Build) -> int:
+    project = project_of(args)
+    notes: list[str] = []
+    try:
+        checked = build(project, args.out, args.strict, notes.append)
+    except (WriteError, SearchIndexError, DuplicatePath) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print(f"The previous site in {display_path(args.out)} is unchanged.", file=sys.stderr)
+        return PROBLEMS
+    status = report(checked, display_path(args.data), "text", args.strict)
+    if status == OK and checked.timeline is not None:
+        for note in notes:
+            print(note)
+    return status
+
+
+def main(argv: list[str] | None = None, build: Build | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return USAGE
+    if args.command is None:  # plain `python build.py` builds
+        args = parser.parse_args(["build"])
     try:
-        return {"check": run_check}[args.command](args)
+        if args.command == "build":
+            if build is None:
+                parser.error("the build command runs from build.py")
+            return run_build(args, build)
+        return run_check(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USAGE

@@ -87,3 +87,15 @@ class PartialDate:
 
     def __str__(self) -> str:
         return self.iso
+
+
+def display_range(start: PartialDate, end: PartialDate | None) -> str:
+    """'4 March 2014', '1–4 March 2014', 'July – August 2021', '2021 – February 2022'."""
+    if end is None or end == start:
+        return start.display
+    if start.precision == end.precision == DAY and (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{end.display}"
+    if start.year == end.year and start.month is not None and end.month is not None:
+        head = start.display.rsplit(" ", 1)[0]
+        return f"{head} – {end.display}"
+    return f"{start.display} – {end.display}"

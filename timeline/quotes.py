@@ -168,10 +168,8 @@ class SourceText:
         suffix = " …" if last < len(self._words) - 1 and not text.endswith("…") else ""
         return f"{prefix}{text}{suffix}"
 
-    def contains(self, text: str) -> int:
-        """Where `text` starts in the original, or -1: matched like a quote."""
+    def locate(self, text: str) -> tuple[int, int] | None:
+        """The span of the original where `text` first occurs, matched like a quote."""
         needle = normalize(text)
-        if not needle:
-            return -1
-        found = self.text.find(needle)
-        return -1 if found < 0 else self.offsets[found]
+        found = self.text.find(needle) if needle else -1
+        return None if found < 0 else self.original_span(found, found + len(needle))

@@ -194,7 +194,8 @@ def _body_bounds(ctx: Context, i: int, name: str) -> Iterator[Problem]:
         bound = ctx.value(path)
         if not isinstance(bound, str):
             continue
-        found = text.contains(bound)
+        span = text.locate(bound)
+        found = span[0] if span else -1
         if found < 0:
             closest = text.closest(shown(bound, 200))
             yield ctx.at(

@@ -1,0 +1,200 @@
+"""The data for re-use: events.json, events.csv and TimelineJS's timeline.json.
+
+All three come from the same model as the pages, in chronological order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from markupsafe import escape
+
+from . import markup
+from .dates import PartialDate, display_range
+from .model import Event
+from .site import SiteData
+
+# Bump when a field of events.json changes meaning or disappears (adding one is compatible).
+SCHEMA_VERSION = 1
+
+
+def _date(date: PartialDate | None) -> dict[str, Any] | None:
+    if date is None:
+        return None
+    return {"iso": date.iso, "precision": date.precision, "display": date.display}
+
+
+def _event_url(event: Event) -> str:
+    return f"events/{event.id}/"
+
+
+def event_record(data: SiteData, event: Event) -> dict[str, Any]:
+    era = data.eras[event.era]
+    return {
+        "id": event.id,
+        "url": _event_url(event),
+        "date": _date(event.date),
+        "end": _date(event.end),
+        "display_date": display_range(event.date, event.end),
+        "date_note": event.date_note,
+        "era": {"id": era.id, "title": era.title},
+        "background": event.background,
+        "status": event.status,
+        "status_note": event.status_note,
+        "title": event.title,
+        "summary": event.summary,
+        "summary_html": str(markup.render(event.summary)),
+        "topics": [{"id": key, "label": data.topics[key].label} for key in event.topics],
+        "actors": [{"id": key, "label": data.actors[key].label} for key in event.actors],
+        "citations": [
+            {
+                "source": {
+                    "id": citation.source,
+                    "title": data.sources[citation.source].title,
+                    "publisher": data.sources[citation.source].publisher,
+                    "published": data.sources[citation.source].published.iso,
+                    "reliability": data.sources[citation.source].reliability,
+                },
+                "quote": citation.quote,
+                "note": citation.note,
+                "url": f"sources/{citation.source}/#q-{event.id}-{number}",
+            }
+            for number, citation in enumerate(event.citations, start=1)
+        ],
+    }
+
+
+def events_json(data: SiteData) -> str:
+    timeline = data.timeline
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "site": {
+            "title": timeline.site.title,
+            "description": timeline.site.description,
+            "base_url": timeline.site.base_url,
+        },
+        "eras": [{"id": era.id, "title": era.title, "summary": era.summary} for era in timeline.eras],
+        "topics": [{"id": t.id, "label": t.label} for t in timeline.topics],
+        "actors": [{"id": a.id, "label": a.label} for a in timeline.actors],
+        "sources": [
+            {
+                "id": s.id,
+                "url": f"sources/{s.id}/",
+                "file": f"sources/{s.id}/{s.file}",
+                "sha256": data.seeds.sha256(s.file),
+                "title": s.title,
+                "publisher": s.publisher,
+                "published": _date(s.published),
+                "original_url": s.url,
+                "reliability": s.reliability,
+                "assessment": s.assessment,
+            }
+            for s in timeline.sources
+        ],
+        "events": [event_record(data, event) for event in data.chronological],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+CSV_COLUMNS = (
+    "id", "date", "end", "display_date", "date_note", "era", "background", "status",
+    "status_note", "title", "summary", "topics", "actors", "sources", "quotes", "url",
+)  # fmt: skip
+
+
+def events_csv(data: SiteData) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for event in data.chronological:
+        writer.writerow(
+            (
+                event.id,
+                event.date.iso,
+                event.end.iso if event.end else "",
+                display_range(event.date, event.end),
+                event.date_note or "",
+                event.era,
+                "yes" if event.background else "no",
+                event.status,
+                event.status_note or "",
+                event.title,
+                event.summary,
+                "; ".join(event.topics),
+                "; ".join(event.actors),
+                "; ".join(c.source for c in event.citations),
+                " | ".join(c.quote for c in event.citations),
+                _event_url(event),
+            )
+        )
+    return buffer.getvalue()
+
+
+def _timelinejs_date(date: PartialDate, display: str | None = None) -> dict[str, str]:
+    """TimelineJS dates are split into parts, to the precision the event has."""
+    parts = {"year": str(date.year)}
+    if date.month is not None:
+        parts["month"] = str(date.month)
+    if date.day is not None:
+        parts["day"] = str(date.day)
+    if display:
+        parts["display_date"] = display
+    return parts
+
+
+def timeline_json(data: SiteData) -> str:
+    timeline = data.timeline
+    events = []
+    for event in data.chronological:
+        sources = "; ".join(
+            f"{data.sources[c.source].publisher}, {data.sources[c.source].published.display}"
+            for c in event.citations
+        )
+        text = str(markup.render(event.summary))
+        if event.unconfirmed:
+            text += f"<p><strong>Unconfirmed.</strong> {escape(event.status_note or '')}</p>"
+        text += f"<p>Source: {escape(sources)}</p>"
+        record: dict[str, Any] = {
+            "unique_id": event.id,
+            "start_date": _timelinejs_date(event.date, display_range(event.date, event.end)),
+            "text": {"headline": str(escape(event.title)), "text": text},
+            "group": data.eras[event.era].title,
+        }
+        if event.end is not None:
+            record["end_date"] = _timelinejs_date(event.end)
+        events.append(record)
+    eras = []
+    for era in timeline.eras:
+        span = data.era_spans[era.id]
+        if span is None:
+            continue
+        start, end = span
+        eras.append(
+            {
+                "start_date": {"year": str(start[0]), "month": str(start[1]), "day": str(start[2])},
+                "end_date": {"year": str(end[0]), "month": str(end[1]), "day": str(end[2])},
+                "text": {"headline": str(escape(era.title))},
+            }
+        )
+    document = {
+        "title": {
+            "text": {
+                "headline": str(escape(timeline.site.title)),
+                "text": f"<p>{escape(timeline.site.description)}</p>",
+            }
+        },
+        "events": events,
+        "eras": eras,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def files(data: SiteData) -> dict[str, str]:
+    return {
+        "events.json": events_json(data),
+        "events.csv": events_csv(data),
+        "timeline.json": timeline_json(data),
+    }

@@ -1,0 +1,205 @@
+"""Render stage: every page and file of the site, in memory, before anything is written."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
+
+from . import exports, markup, overview, reading
+from .dates import PartialDate, display_range
+from .model import Event
+from .site import SiteData
+
+# Every page carries this policy; nothing the site serves needs more.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'"
+)
+NAV = (
+    ("index.html", "Timeline"),
+    ("sources/index.html", "Sources"),
+    ("topics/index.html", "Topics"),
+    ("about/index.html", "About"),
+    ("methodology/index.html", "Methodology"),
+)
+PROSE_PAGES = ("about", "methodology", "contribute")
+
+
+class DuplicatePath(Exception):
+    """Two pages claim one path: a bug in templates or data, never silently resolved."""
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where the inputs are."""
+
+    data: Path
+    seeds: Path
+    templates: Path
+    site_src: Path
+
+
+class Pages:
+    """The site in memory: path → bytes, refusing a second page at a path."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, bytes] = {}
+
+    def add(self, path: str, content: str | bytes) -> None:
+        if path in self._files:
+            raise DuplicatePath(f"two pages claim the path '{path}'")
+        self._files[path] = content.encode("utf-8") if isinstance(content, str) else content
+
+    def items(self) -> Iterator[tuple[str, bytes]]:
+        return iter(sorted(self._files.items()))
+
+    def __contains__(self, path: str) -> bool:
+        return path in self._files
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+
+def environment(templates: Path) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(templates),
+        autoescape=select_autoescape(enabled_extensions=("html", "xml", "svg"), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["markdown"] = markup.render
+    env.globals["date_range"] = display_range
+    return env
+
+
+def root_of(path: str) -> str:
+    """The relative way back to the site root from the page at `path`."""
+    return "../" * path.count("/")
+
+
+def updated_stamp(data: SiteData) -> str:
+    """The feed's 'updated': SOURCE_DATE_EPOCH when set, else the latest date in the data."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    latest = max((e.end or e.date).last_day for e in data.timeline.events)
+    return f"{latest[0]:04d}-{latest[1]:02d}-{latest[2]:02d}T00:00:00Z"
+
+
+def atom_date(date: PartialDate) -> str:
+    year, month, day = date.first_day
+    return f"{year:04d}-{month:02d}-{day:02d}T00:00:00Z"
+
+
+def entry_html(data: SiteData, event: Event) -> str:
+    """The feed entry's content: HTML as text, which the feed template escapes."""
+    parts = [str(markup.render(event.summary))]
+    if event.unconfirmed:
+        parts.append(f"<p><strong>Unconfirmed:</strong> {escape(event.status_note or '')}</p>")
+    for citation in event.citations:
+        source = data.sources[citation.source]
+        parts.append(
+            f"<blockquote><p>{escape(citation.quote)}</p></blockquote>"
+            f"<p>— {escape(source.title)}, {escape(source.publisher)}, {escape(source.published.display)}</p>"
+        )
+    return "".join(parts)
+
+
+def render(data: SiteData, project: Project) -> Pages:
+    env = environment(project.templates)
+    pages = Pages()
+    site = data.timeline.site
+
+    def page(path: str, template: str, current: str = "", **context: object) -> None:
+        pages.add(
+            path,
+            env.get_template(template).render(
+                site=site, data=data, root=root_of(path), csp=CSP, nav=NAV, current=current, **context
+            ),
+        )
+
+    page("index.html", "index.html", current="index.html", overview=overview.layout(data))
+    for event in data.ordered:
+        page(f"events/{event.id}/index.html", "event.html", event=event)
+    page("sources/index.html", "sources.html", current="sources/index.html", sources=data.timeline.sources)
+    for source in data.timeline.sources:
+        text = data.seeds.text(source.file)
+        raw = data.seeds.raw(source.file)
+        page(
+            f"sources/{source.id}/index.html",
+            "source.html",
+            source=source,
+            reading=reading.read(source, text, data.passages[source.id]),
+            sha256=data.seeds.sha256(source.file),
+            size=f"{len(raw):,}",
+        )
+        pages.add(f"sources/{source.id}/{source.file}", raw)
+    page("topics/index.html", "terms.html", current="topics/index.html")
+    for kind, plural, terms, groups in (
+        ("topic", "topics", data.timeline.topics, data.by_topic),
+        ("actor", "actors", data.timeline.actors, data.by_actor),
+    ):
+        for term in terms:
+            page(
+                f"{plural}/{term.id}/index.html",
+                "term.html",
+                term=term,
+                kind=kind,
+                kind_plural="topics and actors",
+                events=groups.get(term.id, []),
+            )
+    for name in PROSE_PAGES:
+        title, body = prose(project.site_src / f"{name}.md")
+        page(f"{name}/index.html", "page.html", current=f"{name}/index.html", title=title, body=body)
+    base_path = urlsplit(site.base_url).path
+    # The host serves 404.html at any depth, so its links start from the site's own path.
+    pages.add(
+        "404.html",
+        env.get_template("404.html").render(
+            site=site, data=data, root=base_path, csp=CSP, nav=NAV, current=""
+        ),
+    )
+    pages.add(
+        "feed.xml",
+        env.get_template("feed.xml").render(
+            site=site,
+            data=data,
+            events=list(reversed(data.chronological)),
+            updated=updated_stamp(data),
+            atom_date=atom_date,
+            entry_html=lambda event: entry_html(data, event),
+        ),
+    )
+    for name, content in exports.files(data).items():
+        pages.add(name, content)
+    for asset in sorted((project.site_src / "assets").rglob("*")):
+        if asset.is_file():
+            pages.add(
+                f"assets/{asset.relative_to(project.site_src / 'assets').as_posix()}", asset.read_bytes()
+            )
+    html_paths = sorted(p for p, _ in pages.items() if p.endswith("index.html"))
+    pages.add(
+        "sitemap.xml",
+        env.get_template("sitemap.xml").render(
+            site=site, paths=[p.removesuffix("index.html") for p in html_paths]
+        ),
+    )
+    pages.add("robots.txt", f"User-agent: *\nAllow: /\n\nSitemap: {site.base_url}sitemap.xml\n")
+    return pages
+
+
+def prose(path: Path) -> tuple[str, object]:
+    """A Markdown page of site_src/: its first heading is the title."""
+    text = path.read_text(encoding="utf-8")
+    first = next((line for line in text.splitlines() if line.startswith("# ")), None)
+    title = first[2:].strip() if first else path.stem.capitalize()
+    return title, markup.render_page(text)

@@ -1,0 +1,169 @@
+"""The timeline arranged for reading: order, lookups, neighbours, related events.
+
+Everything a page needs is computed here once, from the model, so templates
+only look things up. Nothing here scans all events per event: related events
+come from each tag's neighbours in time, previous/next from one ordering.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .model import Citation, Era, Event, Source, Term, Timeline
+from .quotes import Match
+from .seeds import Seeds
+
+RELATED_COUNT = 5
+# How many events on each side of an event, in each of its tags' lists, are
+# considered for "related": enough to fill RELATED_COUNT, and linear in the
+# number of events however common a tag is.
+RELATED_REACH = 6
+
+
+@dataclass(frozen=True)
+class CitedPassage:
+    """One citation of one event, found in its source."""
+
+    event: Event
+    number: int  # 1-based, in the event's list of citations
+    citation: Citation
+    spans: tuple[tuple[int, int], ...]
+
+    @property
+    def anchor(self) -> str:
+        return f"q-{self.event.id}-{self.number}"
+
+
+@dataclass
+class SiteData:
+    timeline: Timeline
+    seeds: Seeds
+    eras: dict[str, Era] = field(init=False)
+    sources: dict[str, Source] = field(init=False)
+    topics: dict[str, Term] = field(init=False)
+    actors: dict[str, Term] = field(init=False)
+
+    def __post_init__(self) -> None:
+        t = self.timeline
+        self.eras = {e.id: e for e in t.eras}
+        self.sources = {s.id: s for s in t.sources}
+        self.topics = {term.id: term for term in t.topics}
+        self.actors = {term.id: term for term in t.actors}
+
+    @cached_property
+    def ordered(self) -> tuple[Event, ...]:
+        """Reading order: era by era; within one, background first, then by date, ties by file order."""
+        era_rank = {era.id: i for i, era in enumerate(self.timeline.eras)}
+        file_order = {event.id: i for i, event in enumerate(self.timeline.events)}
+        return tuple(
+            sorted(
+                self.timeline.events,
+                key=lambda e: (era_rank[e.era], not e.background, e.date.first_day, file_order[e.id]),
+            )
+        )
+
+    @cached_property
+    def chronological(self) -> tuple[Event, ...]:
+        """Strict date order across eras (exports, feed, overview); ties by file order."""
+        file_order = {event.id: i for i, event in enumerate(self.timeline.events)}
+        return tuple(sorted(self.timeline.events, key=lambda e: (e.date.first_day, file_order[e.id])))
+
+    @cached_property
+    def by_era(self) -> dict[str, list[Event]]:
+        groups: dict[str, list[Event]] = {era.id: [] for era in self.timeline.eras}
+        for event in self.ordered:
+            groups[event.era].append(event)
+        return groups
+
+    @cached_property
+    def by_topic(self) -> dict[str, list[Event]]:
+        return self._group("topics")
+
+    @cached_property
+    def by_actor(self) -> dict[str, list[Event]]:
+        return self._group("actors")
+
+    def _group(self, attribute: str) -> dict[str, list[Event]]:
+        groups: dict[str, list[Event]] = defaultdict(list)
+        for event in self.chronological:
+            for key in getattr(event, attribute):
+                groups[key].append(event)
+        return dict(groups)
+
+    @cached_property
+    def neighbours(self) -> dict[str, tuple[Event | None, Event | None]]:
+        """Previous and next event in reading order."""
+        order = self.ordered
+        return {
+            event.id: (order[i - 1] if i else None, order[i + 1] if i + 1 < len(order) else None)
+            for i, event in enumerate(order)
+        }
+
+    @cached_property
+    def related(self) -> dict[str, list[Event]]:
+        """Events sharing most topics and actors, nearest in time first among equals."""
+        position = {event.id: i for i, event in enumerate(self.chronological)}
+        lists = [("t", key, events) for key, events in self.by_topic.items()] + [
+            ("a", key, events) for key, events in self.by_actor.items()
+        ]
+        index_in: dict[tuple[str, str], dict[str, int]] = {
+            (kind, key): {e.id: i for i, e in enumerate(events)} for kind, key, events in lists
+        }
+        members = {(kind, key): events for kind, key, events in lists}
+        result: dict[str, list[Event]] = {}
+        for event in self.chronological:
+            tags = [("t", key) for key in event.topics] + [("a", key) for key in event.actors]
+            candidates: dict[str, Event] = {}
+            for tag in tags:
+                events, i = members[tag], index_in[tag][event.id]
+                for other in events[max(i - RELATED_REACH, 0) : i + RELATED_REACH + 1]:
+                    if other.id != event.id:
+                        candidates[other.id] = other
+            own = set(tags)
+
+            def score(other: Event, own: set[tuple[str, str]] = own, at: int = position[event.id]) -> tuple:
+                shared = len(own & {("t", k) for k in other.topics} | own & {("a", k) for k in other.actors})
+                return (-shared, abs(position[other.id] - at), position[other.id])
+
+            result[event.id] = sorted(candidates.values(), key=score)[:RELATED_COUNT]
+        return result
+
+    @cached_property
+    def passages(self) -> dict[str, list[CitedPassage]]:
+        """Every citation found in its source, grouped by source id, in text order."""
+        found: dict[str, list[CitedPassage]] = {source.id: [] for source in self.timeline.sources}
+        for event in self.chronological:
+            for number, citation in enumerate(event.citations, start=1):
+                source = self.sources[citation.source]
+                match = self.seeds.text(source.file).find(citation.quote)
+                assert isinstance(match, Match), "the check guarantees every quote is found"
+                found[source.id].append(CitedPassage(event, number, citation, match.spans))
+        for passages in found.values():
+            passages.sort(key=lambda p: (p.spans[0][0], p.anchor))
+        return found
+
+    @cached_property
+    def _chronological_rank(self) -> dict[str, int]:
+        return {event.id: i for i, event in enumerate(self.chronological)}
+
+    def citing_events(self, source_id: str) -> list[Event]:
+        seen: dict[str, Event] = {}
+        for passage in self.passages[source_id]:
+            seen.setdefault(passage.event.id, passage.event)
+        return sorted(seen.values(), key=lambda e: self._chronological_rank[e.id])
+
+    @cached_property
+    def era_spans(self) -> dict[str, tuple[tuple[int, int, int], tuple[int, int, int]] | None]:
+        """First and last day of each era's own (not background) events."""
+        spans: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]] | None] = {}
+        for era in self.timeline.eras:
+            own = [e for e in self.by_era[era.id] if not e.background]
+            if not own:
+                spans[era.id] = None
+                continue
+            first = min(e.date.first_day for e in own)
+            last = max((e.end or e.date).last_day for e in own)
+            spans[era.id] = (first, last)
+        return spans

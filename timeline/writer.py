@@ -1,0 +1,85 @@
+"""Write stage: the site goes into a folder beside the output, then is swapped in.
+
+A build that fails at any point — bad data, a template error, a full disk —
+leaves the previous site exactly as it was.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .render import Pages
+
+# A file in every built site, so a build never replaces a folder it did not make.
+MARKER = ".timeline-site"
+_RENAME_EXCHANGE = 2
+
+
+class WriteError(Exception):
+    """The site could not be written; the previous one is untouched."""
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2), when the system can."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0
+
+
+def _check_replaceable(out: Path) -> None:
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise WriteError(f"{out} exists and is not a folder; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise WriteError(f"{out} is a folder that build.py did not make; choose another --out or empty it")
+
+
+@contextmanager
+def staging(out: Path) -> Iterator[Path]:
+    """A fresh folder beside `out`; swapped in for `out` only if the block succeeds."""
+    out = out.absolute()
+    _check_replaceable(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    except OSError as exc:
+        raise WriteError(f"cannot create a folder beside {out}: {exc.strerror or exc}") from exc
+    try:
+        yield temp
+        (temp / MARKER).write_bytes(b"")
+        temp.chmod(0o755)  # mkdtemp makes it private; a published site is not
+        if not out.exists():
+            temp.rename(out)
+        elif _exchange(temp, out):
+            shutil.rmtree(temp)  # now holds the previous site
+        else:
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(old)
+            temp.rename(out)
+            shutil.rmtree(old)
+    except OSError as exc:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise WriteError(f"could not write the site: {exc.strerror or exc}") from exc
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+
+
+def write(pages: Pages, folder: Path) -> None:
+    for path, content in pages.items():
+        target = folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
