@@ -6,6 +6,7 @@ nothing an editor writes can become script, style or an unexpected element.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -18,7 +19,7 @@ _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "em", "i", "li", "ol", "p",
     "pre", "strong", "sub", "sup", "ul",
 }  # fmt: skip
-_PAGE_TAGS = _TAGS | {"h2", "h3", "h4", "hr", "table", "thead", "tbody", "tr", "th", "td"}
+_PAGE_TAGS = _TAGS | {"h1", "h2", "h3", "h4", "hr", "table", "thead", "tbody", "tr", "th", "td"}
 _ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}, "h2": {"id"}, "h3": {"id"}}
 
 # One Markdown instance, reset between uses: building one costs far more than converting.
@@ -40,14 +41,23 @@ def _sanitize(html: str, tags: set[str]) -> str:
     )
 
 
+# A relative link to a folder ("../sources/") gets its index.html, so links
+# also work when the site is opened from disk, where folders do not open pages.
+_FOLDER_LINK = re.compile(r'href="(?![a-z][a-z0-9+.-]*:|/|#)([^"#?]*/)(#[^"]*)?"')
+
+
+def _folder_links(html: str) -> str:
+    return _FOLDER_LINK.sub(lambda m: f'href="{m.group(1)}index.html{m.group(2) or ""}"', html)
+
+
 def render(text: str) -> Markup:
     """Editor's Markdown (a summary, an assessment) as safe HTML."""
-    return Markup(_sanitize(_to_html(text), _TAGS))
+    return Markup(_folder_links(_sanitize(_to_html(text), _TAGS)))
 
 
 def render_page(text: str) -> Markup:
     """A page of site_src/ (about, methodology): headings and tables allowed too."""
-    return Markup(_sanitize(_to_html(text), _PAGE_TAGS))
+    return Markup(_folder_links(_sanitize(_to_html(text), _PAGE_TAGS)))
 
 
 class _LinkCollector(HTMLParser):

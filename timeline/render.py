@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import escape
 
-from . import exports, markup, overview, reading
+from . import exports, handbook, markup, overview, reading
 from .dates import PartialDate, display_range
 from .model import Event
 from .site import SiteData
@@ -199,7 +199,7 @@ def render(data: SiteData, project: Project) -> Pages:
 
 def prose(path: Path) -> tuple[str, object]:
     """A Markdown page of site_src/: its first heading is the title."""
-    text = path.read_text(encoding="utf-8")
+    text = handbook.expand(path.read_text(encoding="utf-8"))
     first = next((line for line in text.splitlines() if line.startswith("# ")), None)
     title = first[2:].strip() if first else path.stem.capitalize()
     return title, markup.render_page(text)

@@ -1,0 +1,163 @@
+"""The build as a whole: golden output, determinism, and atomic writes."""
+
+from __future__ import annotations
+
+import difflib
+import errno
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import golden
+import pytest
+from conftest import ROOT, run_build
+
+import build
+from timeline import writer
+from timeline.dates import PartialDate
+from timeline.render import DuplicatePath, Pages, Project
+from timeline.writer import WriteError
+
+
+def tree_hash(folder: Path) -> str:
+    """One hash over every path and byte of a folder."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_golden_project_builds_exactly_the_reviewed_output(tmp_path):
+    out = tmp_path / "site"
+    golden.build(out)
+    actual, expected = golden.files(out), golden.files(golden.EXPECTED)
+    assert sorted(actual) == sorted(expected), "files added or removed: run `make golden` and review"
+    for name in sorted(expected):
+        if actual[name] != expected[name]:
+            diff = difflib.unified_diff(
+                expected[name].decode(errors="replace").splitlines(),
+                actual[name].decode(errors="replace").splitlines(),
+                f"tests/golden/{name}",
+                f"built/{name}",
+                lineterm="",
+            )
+            pytest.fail("\n".join(list(diff)[:80]) + "\n\nIf intended: `make golden`, then review git diff.")
+
+
+def test_builds_are_byte_identical_across_runs_time_zones_and_locales(tmp_path):
+    hashes = set()
+    for i, env in enumerate(
+        [
+            {"TZ": "UTC", "LC_ALL": "C.UTF-8"},
+            {"TZ": "Asia/Tokyo", "LC_ALL": "C"},
+            {"TZ": "America/Los_Angeles", "LC_ALL": "C.UTF-8", "LANG": "ja_JP.UTF-8"},
+        ]
+    ):
+        out = tmp_path / f"site{i}"
+        result = run_build(out, env=env)
+        assert result.returncode == 0, result.stderr
+        hashes.add(tree_hash(out))
+    assert len(hashes) == 1
+
+
+def test_source_date_epoch_sets_the_feed_date_and_nothing_reads_the_clock(tmp_path):
+    result = run_build(tmp_path / "a", env={"SOURCE_DATE_EPOCH": "1760486400"})
+    assert result.returncode == 0, result.stderr
+    feed = (tmp_path / "a" / "feed.xml").read_text()
+    assert "<updated>2025-10-15T00:00:00Z</updated>" in feed
+    result = run_build(tmp_path / "b")
+    feed = (tmp_path / "b" / "feed.xml").read_text()
+    # Without it, the feed is as new as the last day of the latest event in the data.
+    events = json.loads((tmp_path / "b" / "events.json").read_text())["events"]
+    latest = max(PartialDate.parse((e["end"] or e["date"])["iso"]).last_day for e in events)
+    head = feed.split("<entry>")[0]
+    assert f"<updated>{latest[0]:04d}-{latest[1]:02d}-{latest[2]:02d}T00:00:00Z</updated>" in head
+
+
+def _previous_site(tmp_path: Path) -> tuple[Path, str]:
+    out = tmp_path / "site"
+    result = run_build(out)
+    assert result.returncode == 0, result.stderr
+    return out, tree_hash(out)
+
+
+def _project(tmp_path: Path, **changes: Path) -> Project:
+    project = Project(
+        data=ROOT / "events.yaml",
+        seeds=ROOT / "seeds",
+        templates=ROOT / "templates",
+        site_src=ROOT / "site_src",
+    )
+    return Project(**{**project.__dict__, **changes})
+
+
+def test_bad_data_leaves_the_previous_site_untouched(tmp_path):
+    out, before = _previous_site(tmp_path)
+    data = tmp_path / "events.yaml"
+    data.write_text((ROOT / "events.yaml").read_text().replace("era: crimea-2014", "era: crimea", 1))
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    result = run_build(out, "--data", str(data))
+    assert result.returncode == 1
+    assert "unknown era 'crimea' (did you mean 'crimea-2014'?)" in result.stdout
+    assert tree_hash(out) == before
+
+
+def test_a_template_error_leaves_the_previous_site_untouched(tmp_path):
+    out, before = _previous_site(tmp_path)
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    event = templates / "event.html"
+    event.write_text(event.read_text().replace("{{ event.title }}", "{{ event.no_such_field }}", 1))
+    with pytest.raises(Exception, match="no_such_field"):
+        build.build(_project(tmp_path, templates=templates), out, log=lambda _: None)
+    assert tree_hash(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_a_full_disk_leaves_the_previous_site_untouched(tmp_path, monkeypatch):
+    out, before = _previous_site(tmp_path)
+    written = []
+
+    def write_until_the_disk_is_full(pages: Pages, folder: Path) -> None:
+        for path, content in pages.items():
+            if len(written) == 20:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            target = folder / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            written.append(path)
+
+    monkeypatch.setattr(build, "write", write_until_the_disk_is_full)
+    with pytest.raises(WriteError, match="No space left on device"):
+        build.build(_project(tmp_path), out, log=lambda _: None)
+    assert len(written) == 20
+    assert tree_hash(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_the_cli_reports_a_failed_write_and_keeps_the_site(tmp_path):
+    out, _before = _previous_site(tmp_path)
+    (out / writer.MARKER).unlink()  # now it looks like a folder build.py did not make
+    result = run_build(out)
+    assert result.returncode == 1
+    assert "is a folder that build.py did not make" in result.stderr
+    assert "is unchanged" in result.stderr
+
+
+def test_two_pages_claiming_one_path_is_an_error():
+    pages = Pages()
+    pages.add("events/x/index.html", "one")
+    with pytest.raises(DuplicatePath, match=r"two pages claim the path 'events/x/index\.html'"):
+        pages.add("events/x/index.html", "two")
+
+
+def test_a_failed_check_writes_nothing(tmp_path):
+    data = tmp_path / "events.yaml"
+    data.write_text("site: [\n")
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    result = run_build(tmp_path / "site", "--data", str(data))
+    assert result.returncode == 1
+    assert not (tmp_path / "site").exists()

@@ -1,0 +1,38 @@
+"""The handbook's table of fields, generated from the schema so it cannot drift."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .schema import load_schema
+
+MARKER = "<!-- schema-fields -->"
+
+
+def _rows(node: dict[str, Any], prefix: str) -> Iterator[tuple[str, str, str]]:
+    required = set(node.get("required", ()))
+    for name, sub in node.get("properties", {}).items():
+        path = f"{prefix}{name}"
+        yield path, "yes" if name in required else "no", sub.get("description", "")
+        if sub.get("type") == "object" and "properties" in sub:
+            yield from _rows(sub, f"{path}.")
+        items = sub.get("items")
+        if isinstance(items, dict) and "properties" in items:
+            yield from _rows(items, f"{path}[].")
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def fields_table() -> str:
+    """A Markdown table: every field of events.yaml, whether it is required, what it means."""
+    lines = ["| field | required | what it is |", "| --- | --- | --- |"]
+    for path, required, description in _rows(load_schema(), ""):
+        lines.append(f"| `{path}` | {required} | {_cell(description)} |")
+    return "\n".join(lines)
+
+
+def expand(markdown: str) -> str:
+    return markdown.replace(MARKER, fields_table()) if MARKER in markdown else markdown
