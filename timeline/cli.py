@@ -78,6 +78,18 @@ def make_parser() -> argparse.ArgumentParser:
     build_parser.add_argument(
         "--out", type=Path, default=ROOT / "site", metavar="DIR", help="output folder (default: site/)"
     )
+    serve_parser = commands.add_parser(
+        "serve",
+        help="build, serve on 127.0.0.1 and rebuild and reload on every save",
+        description="Build the site, serve it on 127.0.0.1, watch events.yaml, seeds/, templates/ and "
+        "site_src/, rebuild on save and reload the open browser tab. While the data has errors the "
+        "browser shows them, each with its line. Ctrl-C stops.",
+    )
+    _add_input_options(serve_parser)
+    serve_parser.add_argument(
+        "--out", type=Path, default=ROOT / "site", metavar="DIR", help="output folder (default: site/)"
+    )
+    serve_parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
     check_parser = commands.add_parser(
         "check",
         help="validate events.yaml and the sources without writing anything",
@@ -140,16 +152,49 @@ def run_build(args: argparse.Namespace, build: Build) -> int:
     return status
 
 
+def run_serve(args: argparse.Namespace, build: Build) -> int:
+    from . import preview  # MkDocs is imported only when previewing
+
+    project = project_of(args)
+    label = display_path(project.data)
+
+    def rebuild() -> tuple[Checked | None, str]:
+        notes: list[str] = []
+        try:
+            checked = build(project, args.out, False, notes.append)
+        except InputError as exc:
+            return None, f"error: {exc}"
+        except Exception as exc:  # a template error must not stop the preview
+            return _failed(label, exc), f"error: the build failed: {exc}"
+        report(checked, label, "text", strict=False)
+        return checked, "\n".join(notes) if not checked.errors else "Fix the problems above and save again."
+
+    preview.serve(rebuild, args.out, _watched(project), args.port, label)
+    return OK
+
+
+def _watched(project: Project) -> list[Path]:
+    return [project.data, project.seeds, project.templates, project.site_src]
+
+
+def _failed(label: str, exc: Exception) -> Checked:
+    from .problems import Problem
+    from .seeds import Seeds
+
+    problem = Problem(1, 1, f"the build failed: {type(exc).__name__}: {exc}")
+    return Checked([problem], None, Seeds(Path(".")))
+
+
 def main(argv: list[str] | None = None, build: Build | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     if args.command is None:  # plain `python build.py` builds
         args = parser.parse_args(["build"])
     try:
-        if args.command == "build":
+        if args.command in ("build", "serve"):
             if build is None:
-                parser.error("the build command runs from build.py")
-            return run_build(args, build)
+                parser.error(f"the {args.command} command runs from build.py")
+            return run_build(args, build) if args.command == "build" else run_serve(args, build)
         return run_check(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

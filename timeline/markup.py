@@ -23,7 +23,7 @@ _PAGE_TAGS = _TAGS | {"h1", "h2", "h3", "h4", "hr", "table", "thead", "tbody", "
 _ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}, "h2": {"id"}, "h3": {"id"}}
 
 # One Markdown instance, reset between uses: building one costs far more than converting.
-_markdown = markdown.Markdown(extensions=["tables"], output_format="html")
+_markdown = markdown.Markdown(extensions=["tables", "fenced_code"], output_format="html")
 
 
 def _to_html(text: str) -> str:

@@ -1,0 +1,148 @@
+"""Live preview: build, serve on 127.0.0.1, rebuild on save, reload the open tab.
+
+MkDocs' live-reload server does the watching, serving and reloading. MkDocs
+1.x is no longer developed, so everything that touches it is in this module.
+Its reload snippet is normally an inline <script>, which the site's
+Content-Security-Policy forbids; here the snippet is served as a file from
+the same origin instead, so previewed pages keep exactly the published policy.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from mkdocs.livereload import LiveReloadServer, _timestamp
+
+from .check import Checked
+from .problems import Problem
+from .render import CSP
+
+_RELOAD_PATH = "/.preview/livereload.js"
+# The client half of MkDocs' live reload, as a file: it asks the server for a
+# newer build and reloads the page when there is one.
+_RELOAD_SCRIPT = b"""(function () {
+  var script = document.currentScript;
+  var epoch = script.dataset.epoch, requestId = script.dataset.request, request, timer;
+  function poll() {
+    request = new XMLHttpRequest();
+    request.onloadend = function () {
+      if (parseFloat(this.responseText) > epoch) { location.reload(); }
+      else { timer = setTimeout(poll, this.status === 200 ? 0 : 3000); }
+    };
+    request.open("GET", "/livereload/" + epoch + "/" + requestId);
+    request.send();
+  }
+  function stop() { if (request) { request.abort(); } if (timer) { clearTimeout(timer); } request = timer = undefined; }
+  window.addEventListener("load", function () { if (document.visibilityState === "visible") { poll(); } });
+  window.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { poll(); } else { stop(); }
+  });
+  window.addEventListener("beforeunload", stop);
+})();
+"""
+
+
+def error_page(path: str, problems: list[Problem]) -> bytes:
+    """What the browser shows while the data has errors: each problem with its line."""
+    items = "\n".join(
+        f"<li><code>{html.escape(path)}:{p.line}:{p.column}</code> <strong>{p.severity}</strong>: "
+        f"{html.escape(p.message)}"
+        + "".join(f'<br><span class="meta">{html.escape(d)}</span>' for d in p.details)
+        + "</li>"
+        for p in problems
+    )
+    count = len(problems)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{html.escape(CSP)}">
+<title>{count} problem{"s" if count != 1 else ""} in {html.escape(path)} — preview</title>
+<link rel="stylesheet" href="/assets/style.css">
+</head>
+<body class="page page-prose">
+<main id="main" class="preview-errors">
+<h1>{count} problem{"s" if count != 1 else ""} in {html.escape(path)}</h1>
+<p class="lede">The site is not rebuilt until these are fixed. Save the file again and this page reloads.</p>
+<ol class="problem-list">
+{items}
+</ol>
+</main>
+</body>
+</html>
+""".encode()
+
+
+class PreviewServer(LiveReloadServer):
+    """MkDocs' server, with the reload snippet as a file and an error page while the data is broken."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.failure: bytes | None = None
+
+    def _inject_js_into_html(self, content: bytes, epoch: int) -> bytes:
+        if self.failure is not None:
+            content = self.failure
+        tag = f'<script src="{_RELOAD_PATH}" data-epoch="{epoch}" data-request="{_timestamp()}"></script>'
+        end = content.rfind(b"</body>")
+        end = len(content) if end < 0 else end
+        return content[:end] + tag.encode() + content[end:]
+
+    def _serve_request(self, environ, start_response):  # type: ignore[no-untyped-def]
+        path = environ["PATH_INFO"]
+        if path == _RELOAD_PATH:
+            start_response("200 OK", [("Content-Type", "text/javascript"), ("Cache-Control", "no-store")])
+            return [_RELOAD_SCRIPT]
+        if self.failure is not None and (path.endswith("/") or path.endswith(".html")):
+            with self._epoch_cond:
+                epoch = self._visible_epoch
+            body = self._inject_js_into_html(b"", epoch)
+            start_response(
+                "200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
+            )
+            return [body]
+        return super()._serve_request(environ, start_response)
+
+
+def serve(
+    rebuild: Callable[[], tuple[Checked | None, str]],
+    site: Path,
+    watched: list[Path],
+    port: int,
+    data_label: str,
+    ready: threading.Event | None = None,
+) -> None:
+    """Build once, then serve `site` and rebuild whenever a watched path changes. Ctrl-C stops."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    server: PreviewServer
+
+    def build() -> None:
+        checked, message = rebuild()
+        if checked is not None and checked.errors:
+            server.failure = error_page(data_label, checked.problems)
+        else:
+            server.failure = None
+        print(message, flush=True)
+
+    server = PreviewServer(builder=build, host="127.0.0.1", port=port, root=str(site))
+    build()
+    for path in watched:
+        server.watch(str(path), recursive=path.is_dir())
+    print(
+        f"Serving on http://127.0.0.1:{port}/ — watching {', '.join(p.name for p in watched)}; Ctrl-C stops."
+    )
+    sys.stdout.flush()
+    if ready is not None:
+        ready.set()
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        print("Stopped.")
+    finally:
+        server.shutdown()
