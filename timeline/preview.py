@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import html
 import logging
-import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,28 +21,8 @@ from .problems import Problem
 from .render import CSP
 
 _RELOAD_PATH = "/.preview/livereload.js"
-# The client half of MkDocs' live reload, as a file: it asks the server for a
-# newer build and reloads the page when there is one.
-_RELOAD_SCRIPT = b"""(function () {
-  var script = document.currentScript;
-  var epoch = script.dataset.epoch, requestId = script.dataset.request, request, timer;
-  function poll() {
-    request = new XMLHttpRequest();
-    request.onloadend = function () {
-      if (parseFloat(this.responseText) > epoch) { location.reload(); }
-      else { timer = setTimeout(poll, this.status === 200 ? 0 : 3000); }
-    };
-    request.open("GET", "/livereload/" + epoch + "/" + requestId);
-    request.send();
-  }
-  function stop() { if (request) { request.abort(); } if (timer) { clearTimeout(timer); } request = timer = undefined; }
-  window.addEventListener("load", function () { if (document.visibilityState === "visible") { poll(); } });
-  window.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible") { poll(); } else { stop(); }
-  });
-  window.addEventListener("beforeunload", stop);
-})();
-"""
+# The client half of the reload, as a file (MkDocs ships it as an inline script).
+_RELOAD_SCRIPT = (Path(__file__).parent / "livereload.js").read_bytes()
 
 
 def error_page(path: str, problems: list[Problem]) -> bytes:
@@ -116,7 +94,6 @@ def serve(
     watched: list[Path],
     port: int,
     data_label: str,
-    ready: threading.Event | None = None,
 ) -> None:
     """Build once, then serve `site` and rebuild whenever a watched path changes. Ctrl-C stops."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
@@ -134,12 +111,8 @@ def serve(
     build()
     for path in watched:
         server.watch(str(path), recursive=path.is_dir())
-    print(
-        f"Serving on http://127.0.0.1:{port}/ — watching {', '.join(p.name for p in watched)}; Ctrl-C stops."
-    )
-    sys.stdout.flush()
-    if ready is not None:
-        ready.set()
+    names = ", ".join(p.name for p in watched)
+    print(f"Serving on http://127.0.0.1:{port}/ — watching {names}; Ctrl-C stops.", flush=True)
     try:
         server.serve()
     except KeyboardInterrupt:
