@@ -133,15 +133,13 @@ def events_csv(data: SiteData) -> str:
     return buffer.getvalue()
 
 
-def _timelinejs_date(date: PartialDate, display: str | None = None) -> dict[str, str]:
+def _timelinejs_date(date: PartialDate) -> dict[str, str]:
     """TimelineJS dates are split into parts, to the precision the event has."""
     parts = {"year": str(date.year)}
     if date.month is not None:
         parts["month"] = str(date.month)
     if date.day is not None:
         parts["day"] = str(date.day)
-    if display:
-        parts["display_date"] = display
     return parts
 
 
@@ -159,7 +157,10 @@ def timeline_json(data: SiteData) -> str:
         text += f"<p>Source: {escape(sources)}</p>"
         record: dict[str, Any] = {
             "unique_id": event.id,
-            "start_date": _timelinejs_date(event.date, display_range(event.date, event.end)),
+            "start_date": _timelinejs_date(event.date),
+            # The slide's date line in our own words ("1–4 March 2014"): TimelineJS would
+            # otherwise word a range itself, in another style.
+            "display_date": display_range(event.date, event.end),
             "text": {"headline": str(escape(event.title)), "text": text},
             "group": data.eras[event.era].title,
         }

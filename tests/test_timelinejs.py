@@ -1,0 +1,184 @@
+"""/timeline.json loaded into the real TimelineJS library, in Chromium, with nothing from elsewhere.
+
+A copy of the built site, a harness page and the TimelineJS release pinned in
+tests/node are served from one folder on 127.0.0.1, so the page fetches the
+JSON same-origin, as a TimelineJS embed on the published site would. What
+TimelineJS renders is compared with the site's own data (events.json).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import require_node_tool
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+LIBRARY = "_timelinejs"
+
+# TimelineJS throws a bad date from a promise of its own, so the harness
+# reports uncaught errors and rejections itself and the test never waits for
+# a timeline that cannot come. font: null keeps the fonts from Google; the
+# English strings are built in, so no locale file is fetched.
+HARNESS = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>TimelineJS harness</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="LIB/css/timeline.css">
+<script src="LIB/js/timeline.js"></script>
+</head>
+<body>
+<div id="timeline-embed" style="width: 1200px; height: 700px"></div>
+<script>
+window.addEventListener("error", (event) => { window.harnessError = String(event.message); });
+window.addEventListener("unhandledrejection", (event) => { window.harnessError = String(event.reason); });
+fetch("timeline.json")
+  .then((response) => {
+    if (!response.ok) throw new Error("timeline.json: HTTP " + response.status);
+    return response.json();
+  })
+  .then((data) => {
+    window.timeline = new TL.Timeline("timeline-embed", data, {
+      script_path: new URL("LIB/js/", location.href).href,
+      font: null,
+      language: "en",
+      hash_bookmark: false,
+      ga_measurement_id: null,
+    });
+  })
+  .catch((error) => { window.harnessError = String(error); });
+</script>
+</body>
+</html>
+""".replace("LIB", LIBRARY)
+
+SETTLED = """window.harnessError !== undefined
+    || (window.timeline && window.timeline.config
+        && (window.timeline.ready || !window.timeline.config.isValid()))"""
+
+STATE = """window.harnessError !== undefined
+    ? {ready: false, errors: [window.harnessError]}
+    : {ready: window.timeline.ready === true, errors: window.timeline.config.getErrors().map(String)}"""
+
+SLIDES = """slides => slides.map(slide => ({
+    id: slide.id,
+    title: slide.classList.contains("tl-slide-titleslide"),
+    headline: slide.querySelector(".tl-headline")?.textContent ?? null,
+    date: slide.querySelector(".tl-headline-date")?.textContent ?? null,
+}))"""
+
+# A slide loads its media (images, embeds: requests that could leave the site)
+# only once it is shown or next to it, 1.2 s later (a constant in TimelineJS):
+# show each slide in turn, then wait that long and a little more.
+MEDIA_DELAY_MS = 1_500
+VISIT_EVERY_SLIDE = """count => {
+    for (let n = 0; n < count; n++) window.timeline.goTo(n);
+    window.timeline.goTo(0);
+}"""
+
+
+def plain(markup: str) -> str:
+    """The text a reader sees of a headline that TimelineJS inserts as HTML."""
+    return " ".join(html.unescape(re.sub(r"<[^>]*>", "", markup)).split())
+
+
+@pytest.fixture(scope="module")
+def timelinejs_site(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the built site with the harness page and the TimelineJS dist beside it."""
+    dist = require_node_tool("@knight-lab", "timelinejs", "dist")
+    folder = tmp_path_factory.mktemp("timelinejs") / "site"
+    shutil.copytree(built_site, folder)
+    (folder / LIBRARY).symlink_to(dist, target_is_directory=True)
+    (folder / "timelinejs-harness.html").write_text(HARNESS, encoding="utf-8")
+    return folder
+
+
+def test_timeline_json_renders_in_timelinejs(timelinejs_site: Path, serve, browser) -> None:
+    exported = json.loads((timelinejs_site / "timeline.json").read_text(encoding="utf-8"))
+    site = json.loads((timelinejs_site / "events.json").read_text(encoding="utf-8"))
+    site_events = site["events"]
+    assert exported["events"], "timeline.json has no events"
+    base = serve(timelinejs_site)
+    origin = urlsplit(base).netloc
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    requests: list[str] = []
+    failed: list[str] = []
+    page_errors: list[str] = []
+    console_errors: list[str] = []
+    # Every request is recorded below; one elsewhere is also refused, so it fails fast offline.
+    context.route(
+        "**/*",
+        lambda route: route.continue_() if urlsplit(route.request.url).netloc == origin else route.abort(),
+    )
+    page = context.new_page()
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("requestfailed", lambda request: failed.append(f"{request.url}: {request.failure}"))
+    page.on(
+        "response",
+        lambda response: response.status >= 400 and failed.append(f"{response.url}: HTTP {response.status}"),
+    )
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error" and console_errors.append(f"{message.text} {message.location}")
+        ),
+    )
+    try:
+        page.goto(base + "timelinejs-harness.html", wait_until="load")
+        page.wait_for_function(SETTLED, timeout=20_000)
+        state = page.evaluate(STATE)
+        message = page.eval_on_selector_all(".tl-message-full", "ms => ms.map(m => m.textContent).join(' ')")
+        slides = page.eval_on_selector_all("#timeline-embed .tl-storyslider .tl-slide", SLIDES)
+        markers = page.eval_on_selector_all("#timeline-embed .tl-timemarker", "ms => ms.map(m => m.id)")
+        eras = page.eval_on_selector_all(
+            "#timeline-embed .tl-timeera-text", "es => es.map(e => e.textContent)"
+        )
+        if state["ready"]:
+            page.evaluate(VISIT_EVERY_SLIDE, len(slides))
+            page.wait_for_timeout(MEDIA_DELAY_MS)
+    finally:
+        context.close()
+
+    assert state["ready"], (
+        f"TimelineJS did not render timeline.json: {state['errors']} {page_errors} {message}"
+    )
+    assert page_errors == [], page_errors
+    elsewhere = [url for url in requests if urlsplit(url).scheme != "http" or urlsplit(url).netloc != origin]
+    assert elsewhere == [], f"requests that left 127.0.0.1: {elsewhere}"
+    assert failed == [], failed
+    assert console_errors == [], console_errors
+    assert base + "timeline.json" in requests
+
+    # The site's title slide first, then exactly one slide per event.
+    title_slides = [slide for slide in slides if slide["title"]]
+    event_slides = [slide for slide in slides if not slide["title"]]
+    assert len(title_slides) == 1, title_slides
+    assert slides[0]["title"], "the title slide is not first"
+    assert plain(slides[0]["headline"]) == site["site"]["title"]
+    assert len(slides) == 1 + len(exported["events"])
+    assert len(event_slides) == len(site_events)
+
+    # TimelineJS sorts by date, renames a duplicate unique_id and silently skips
+    # an event without a start date: each shows as a difference from the site's list.
+    site_ids = [event["id"] for event in site_events]
+    assert [slide["id"] for slide in event_slides] == site_ids, (
+        "TimelineJS's slides differ from the site's events"
+    )
+    assert markers == [f"{event_id}-marker" for event_id in site_ids]
+    eras_with_events = {event["era"]["id"] for event in site_events}
+    assert eras == [era["title"] for era in site["eras"] if era["id"] in eras_with_events]
+
+    for slide, event in zip(event_slides, site_events, strict=True):
+        assert plain(slide["headline"]) == event["title"], event["id"]
+        # The slide shows our own wording of the date, ranges included, once.
+        assert slide["date"] == event["display_date"], (event["id"], slide["date"])
