@@ -191,3 +191,39 @@ def test_hostile_files_end_in_a_located_message_not_a_traceback(tmp_path, conten
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert re.match(r"\S*events.yaml:\d+:\d+: error: ", result.stdout)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "Bad Id",
+        "UPPER",
+        "a--b",
+        "-a",
+        "a-",
+        "a/b",
+        "..",
+        "a_b",
+        "caf\u00e9",
+        "\uff41bc",
+        "a\u200bb",
+        "a\u202eb",
+        "a.b",
+    ],
+)
+def test_ids_must_be_lowercase_hyphenated(tmp_path, bad):
+    project = _copy_valid(tmp_path)
+    data = project / "events.yaml"
+    data.write_text(data.read_text().replace("id: lng-share-2014", f'id: "{bad}"', 1), encoding="utf-8")
+    checked = check(data, project / "seeds")
+    assert [p.message for p in checked.errors] == [
+        f"id '{bad}' must be lowercase letters and digits joined by single hyphens, such as 'motegi-no-change-2014'"
+    ]
+
+
+@pytest.mark.parametrize("good", ["a", "2014", "lng-share-2014", "g7-statement-1"])
+def test_well_formed_ids_pass(tmp_path, good):
+    project = _copy_valid(tmp_path)
+    data = project / "events.yaml"
+    data.write_text(data.read_text().replace("id: lng-share-2014", f'id: "{good}"', 1))
+    assert check(data, project / "seeds").errors == []
