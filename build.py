@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from timeline import cli
@@ -25,8 +26,11 @@ def load_and_check(project: Project) -> Checked:
 
 def render_site(checked: Checked, project: Project) -> Pages:
     """3. Every page and file of the site, in memory."""
-    assert checked.timeline is not None
-    return render(SiteData(checked.timeline, checked.seeds), project)
+    timeline = checked.timeline
+    assert timeline is not None
+    if project.base_url:
+        timeline = replace(timeline, site=replace(timeline.site, base_url=project.base_url))
+    return render(SiteData(timeline, checked.seeds), project)
 
 
 def build(project: Project, out: Path, strict: bool = False, log: Callable[[str], None] = print) -> Checked:

@@ -161,3 +161,10 @@ def test_a_failed_check_writes_nothing(tmp_path):
     result = run_build(tmp_path / "site", "--data", str(data))
     assert result.returncode == 1
     assert not (tmp_path / "site").exists()
+
+
+def test_base_url_option_publishes_for_another_address(tmp_path):
+    result = run_build(tmp_path / "site", "--base-url", "https://owner.github.io/timeline/")
+    assert result.returncode == 0, result.stderr
+    assert "<loc>https://owner.github.io/timeline/events/" in (tmp_path / "site" / "sitemap.xml").read_text()
+    assert 'href="/timeline/index.html"' in (tmp_path / "site" / "404.html").read_text()

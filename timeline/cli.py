@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .check import Checked, InputError, check
+from .check import Checked, InputError, check, read_bytes
 from .problems import count_phrase, format_github, format_text, plural
 from .render import DuplicatePath, Project
 from .search import SearchIndexError
@@ -58,6 +58,7 @@ def project_of(args: argparse.Namespace) -> Project:
         seeds=args.seeds if args.seeds is not None else folder / "seeds",
         templates=ROOT / "templates",
         site_src=site_src if site_src.is_dir() else ROOT / "site_src",
+        base_url=getattr(args, "base_url", None),
     )
 
 
@@ -78,6 +79,19 @@ def make_parser() -> argparse.ArgumentParser:
     build_parser.add_argument(
         "--out", type=Path, default=ROOT / "site", metavar="DIR", help="output folder (default: site/)"
     )
+    build_parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="publish at this absolute address instead of site.base_url (the Pages workflow sets it)",
+    )
+    changes_parser = commands.add_parser(
+        "changes",
+        help="list the events added, changed or removed since a git revision (Markdown)",
+        description="Compare events.yaml with its version at a git revision, such as a pull "
+        "request's base, and print a Markdown summary of the events added, changed or removed.",
+    )
+    changes_parser.add_argument("base", metavar="REVISION", help="the git revision to compare with")
+    changes_parser.add_argument("--data", type=Path, default=ROOT / "events.yaml", metavar="FILE")
     serve_parser = commands.add_parser(
         "serve",
         help="build, serve on 127.0.0.1 and rebuild and reload on every save",
@@ -191,6 +205,13 @@ def main(argv: list[str] | None = None, build: Build | None = None) -> int:
     if args.command is None:  # plain `python build.py` builds
         args = parser.parse_args(["build"])
     try:
+        if args.command == "changes":
+            from .changes import at_revision, summary
+
+            print(
+                summary(at_revision(args.base, args.data), read_bytes(args.data).decode("utf-8", "replace"))
+            )
+            return OK
         if args.command in ("build", "serve"):
             if build is None:
                 parser.error(f"the {args.command} command runs from build.py")

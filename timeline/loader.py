@@ -284,6 +284,8 @@ def _character_at(text: str, mark: Any) -> str:
 
 
 def _syntax_hint(what: str, character: str) -> str:
+    if "tab character" in what:
+        return "YAML indents with spaces, not tabs"
     if "cannot start any token" in what:
         if character == "\t":
             return "YAML indents with spaces, not tabs"

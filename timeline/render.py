@@ -44,6 +44,7 @@ class Project:
     seeds: Path
     templates: Path
     site_src: Path
+    base_url: str | None = None  # overrides site.base_url (where the site is published)
 
 
 class Pages:

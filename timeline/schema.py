@@ -78,6 +78,14 @@ def name_of(path: Path) -> str:
     return str(last)
 
 
+def _properties_at(path: Path) -> set[str]:
+    """The keys the schema allows in the mapping at `path`."""
+    node: dict[str, Any] = load_schema()
+    for step in path:
+        node = node.get("items", {}) if isinstance(step, int) else node.get("properties", {}).get(step, {})
+    return set(node.get("properties", {}))
+
+
 def _inside(path: Path, instance: dict[str, Any]) -> str:
     """' in event 'x'' for an item of eras, sources or events that has an id."""
     if len(path) == 2 and isinstance(path[1], int) and isinstance(instance.get("id"), str):
@@ -119,8 +127,12 @@ def _translate(error: ValidationError, document: Document) -> Iterator[tuple[Pat
                 hint = did_you_mean(key, known) or f"; expected one of: {', '.join(sorted(known))}"
                 yield at_key((*path, key), f"unknown key '{key}'{hint}")
     elif kind == "required" and isinstance(instance, dict):
+        # A misspelt key ("sumary") is reported as unknown, with its correction; saying
+        # that "summary" is missing as well would only repeat it.
+        known = _properties_at(path)
+        misspelt = {did_you_mean(k, error.validator_value) for k in instance if k not in known}
         for key in error.validator_value:
-            if key not in instance:
+            if key not in instance and f" (did you mean '{key}'?)" not in misspelt:
                 hint = _REQUIRED_HINTS.get(key)
                 yield at_key(
                     (*path, key),
