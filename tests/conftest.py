@@ -123,3 +123,10 @@ def which_or_skip(program: str) -> str:
             pytest.fail(f"{program} is not installed; .ci/run installs it")
         pytest.skip(f"{program} is not installed")
     return found
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say where the browser tests left their screenshots."""
+    folder = ROOT / "test-output" / "screenshots"
+    if folder.is_dir() and any(folder.iterdir()):
+        terminalreporter.write_line(f"screenshots of each page state: {folder}")

@@ -6,6 +6,7 @@ import difflib
 import errno
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -19,11 +20,19 @@ from timeline.dates import PartialDate
 from timeline.render import DuplicatePath, Pages, Project
 from timeline.writer import WriteError
 
+# Pagefind writes its filter and metadata indexes from hash maps, so their
+# bytes (and hashed names) vary between runs: a known upstream limitation
+# (Pagefind/pagefind#638). Everything we write, and Pagefind's fragments and
+# word index, must be byte-identical.
+PAGEFIND_UNSTABLE = re.compile(r"^pagefind/(filter/|pagefind\.[^/]+\.pf_meta$|pagefind-entry\.json$)")
 
-def tree_hash(folder: Path) -> str:
-    """One hash over every path and byte of a folder."""
+
+def tree_hash(folder: Path, *, skip: re.Pattern[str] | None = None) -> str:
+    """One hash over every path and byte of a folder (less what `skip` matches)."""
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
+        if skip is not None and skip.match(path.relative_to(folder).as_posix()):
+            continue
         digest.update(path.relative_to(folder).as_posix().encode())
         if path.is_file():
             digest.update(path.read_bytes())
@@ -59,8 +68,9 @@ def test_builds_are_byte_identical_across_runs_time_zones_and_locales(tmp_path):
         out = tmp_path / f"site{i}"
         result = run_build(out, env=env)
         assert result.returncode == 0, result.stderr
-        hashes.add(tree_hash(out))
+        hashes.add(tree_hash(out, skip=PAGEFIND_UNSTABLE))
     assert len(hashes) == 1
+    assert any((out / "pagefind" / "filter").iterdir()), "the filter index exists, it is only not compared"
 
 
 def test_source_date_epoch_sets_the_feed_date_and_nothing_reads_the_clock(tmp_path):

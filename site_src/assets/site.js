@@ -1,0 +1,176 @@
+// Conveniences on top of pages that work without JavaScript: search (Pagefind)
+// on every page, and filters on the timeline. No framework, no dependency.
+
+const root = new URL("../", import.meta.url);
+
+// ---- Search: the field appears only when the Pagefind index loads ----------
+
+async function startSearch() {
+  const box = document.querySelector("[data-search]");
+  if (!box) return;
+  let pagefind;
+  try {
+    pagefind = await import(new URL("pagefind/pagefind.js", root).href);
+    await pagefind.options({ baseUrl: root.pathname });
+  } catch {
+    return; // no index (or opened from disk): the links to topics and actors stay
+  }
+  const input = box.querySelector("input");
+  const panel = box.querySelector("[data-search-results]");
+  const status = box.querySelector("[data-search-status]");
+  box.hidden = false;
+  document.querySelector("[data-search-fallback]")?.setAttribute("hidden", "");
+
+  let latest = 0;
+  const close = () => { panel.hidden = true; };
+  const links = () => [...panel.querySelectorAll("a")];
+
+  input.addEventListener("input", async () => {
+    const query = input.value.trim();
+    const ticket = ++latest;
+    if (!query) { close(); status.textContent = ""; return; }
+    const search = await pagefind.debouncedSearch(query, {}, 150);
+    if (search === null || ticket !== latest) return;
+    const results = await Promise.all(search.results.slice(0, 8).map((r) => r.data()));
+    if (ticket !== latest) return;
+    panel.replaceChildren(...results.map(resultItem));
+    if (!results.length) {
+      const empty = document.createElement("li");
+      empty.className = "search-empty";
+      empty.textContent = `Nothing found for “${query}”.`;
+      panel.replaceChildren(empty);
+    }
+    panel.hidden = false;
+    const shown = Math.min(search.results.length, 8);
+    status.textContent = `${search.results.length} result${search.results.length === 1 ? "" : "s"}` +
+      (search.results.length > shown ? `, showing the first ${shown}` : "");
+  });
+
+  box.addEventListener("keydown", (event) => {
+    const items = links();
+    const at = items.indexOf(document.activeElement);
+    if (event.key === "Escape") {
+      close();
+      input.focus();
+    } else if (event.key === "ArrowDown" && items.length) {
+      event.preventDefault();
+      items[Math.min(at + 1, items.length - 1)].focus();
+    } else if (event.key === "ArrowUp" && at >= 0) {
+      event.preventDefault();
+      (at === 0 ? input : items[at - 1]).focus();
+    }
+  });
+  document.addEventListener("click", (event) => { if (!box.contains(event.target)) close(); });
+  input.addEventListener("focus", () => { if (panel.childElementCount && input.value.trim()) panel.hidden = false; });
+}
+
+function resultItem(result) {
+  const item = document.createElement("li");
+  const link = document.createElement("a");
+  link.href = result.url;
+  if (result.meta.date) {
+    const date = document.createElement("span");
+    date.className = "search-date";
+    date.textContent = result.meta.date;
+    link.append(date, " ");
+  }
+  const title = document.createElement("span");
+  title.className = "search-title";
+  title.textContent = result.meta.title || result.url;
+  link.append(title);
+  const excerpt = document.createElement("p");
+  excerpt.className = "search-excerpt";
+  excerpt.append(...markedText(result.excerpt));
+  item.append(link, excerpt);
+  return item;
+}
+
+// Pagefind's excerpt is text with <mark>s: rebuilt node by node, never as HTML.
+function markedText(html) {
+  const parsed = new DOMParser().parseFromString(html, "text/html").body;
+  return [...parsed.childNodes].map((node) => {
+    if (node.nodeName !== "MARK") return document.createTextNode(node.textContent);
+    const mark = document.createElement("mark");
+    mark.textContent = node.textContent;
+    return mark;
+  });
+}
+
+// ---- Filters: chips narrow the timeline in place; the URL keeps the state ----
+
+const KINDS = { topic: "topics", actor: "actors", era: "era" };
+
+function startFilters() {
+  const panel = document.querySelector("[data-filters]");
+  if (!panel) return;
+  const events = [...document.querySelectorAll(".event-list > li")].filter((li) => li.querySelector("article[data-era]"));
+  const status = panel.querySelector("[data-filter-status]");
+  const showAll = panel.querySelector("[data-show-all]");
+  const chips = [...panel.querySelectorAll("a[data-filter]")].map((link) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = link.className;
+    button.dataset.filter = link.dataset.filter;
+    button.dataset.value = link.dataset.value;
+    button.textContent = link.textContent;
+    button.setAttribute("aria-pressed", "false");
+    link.replaceWith(button);
+    return button;
+  });
+  panel.classList.add("is-interactive");
+
+  const selected = () => {
+    const state = { topic: new Set(), actor: new Set(), era: new Set() };
+    for (const chip of chips) if (chip.getAttribute("aria-pressed") === "true") state[chip.dataset.filter].add(chip.dataset.value);
+    return state;
+  };
+
+  const apply = (announce) => {
+    const state = selected();
+    let shown = 0;
+    for (const li of events) {
+      const article = li.querySelector("article");
+      const match = Object.entries(state).every(([kind, values]) => {
+        if (!values.size) return true;
+        const own = (article.dataset[KINDS[kind]] || "").split(" ");
+        return own.some((value) => values.has(value));
+      });
+      li.hidden = !match;
+      if (match) shown += 1;
+    }
+    for (const group of document.querySelectorAll(".era, .background")) {
+      group.hidden = !group.querySelector(".event-list > li:not([hidden])");
+    }
+    const active = chips.filter((c) => c.getAttribute("aria-pressed") === "true");
+    showAll.hidden = !active.length;
+    if (announce) {
+      status.textContent = active.length
+        ? `Showing ${shown} of ${events.length} events: ${active.map((c) => c.textContent).join(", ")}.`
+        : `Showing all ${events.length} events.`;
+    }
+    const params = new URLSearchParams();
+    for (const chip of active) params.append(chip.dataset.filter, chip.dataset.value);
+    const query = params.toString();
+    history.replaceState(null, "", query ? `?${query}${location.hash}` : location.pathname + location.hash);
+  };
+
+  for (const chip of chips) {
+    chip.addEventListener("click", () => {
+      chip.setAttribute("aria-pressed", chip.getAttribute("aria-pressed") === "true" ? "false" : "true");
+      apply(true);
+    });
+  }
+  showAll.addEventListener("click", () => {
+    for (const chip of chips) chip.setAttribute("aria-pressed", "false");
+    apply(true);
+  });
+
+  const params = new URLSearchParams(location.search);
+  for (const chip of chips) {
+    if (params.getAll(chip.dataset.filter).includes(chip.dataset.value)) chip.setAttribute("aria-pressed", "true");
+  }
+  apply(params.size > 0);
+}
+
+startFilters();
+startSearch();
