@@ -8,13 +8,19 @@ const root = new URL("../", import.meta.url);
 async function startSearch() {
   const box = document.querySelector("[data-search]");
   if (!box) return;
-  let pagefind;
+  // A look at the index's entry file decides whether to offer search; the
+  // search code and index load only when the reader starts typing.
   try {
-    pagefind = await import(new URL("pagefind/pagefind.js", root).href);
-    await pagefind.options({ baseUrl: root.pathname });
+    const entry = await fetch(new URL("pagefind/pagefind-entry.json", root), { method: "HEAD" });
+    if (!entry.ok) return;
   } catch {
     return; // no index (or opened from disk): the links to topics and actors stay
   }
+  let loading;
+  const load = () => (loading ??= import(new URL("pagefind/pagefind.js", root).href).then(async (pagefind) => {
+    await pagefind.options({ baseUrl: root.pathname });
+    return pagefind;
+  }));
   const input = box.querySelector("input");
   const panel = box.querySelector("[data-search-results]");
   const status = box.querySelector("[data-search-status]");
@@ -29,6 +35,7 @@ async function startSearch() {
     const query = input.value.trim();
     const ticket = ++latest;
     if (!query) { close(); status.textContent = ""; return; }
+    const pagefind = await load();
     const search = await pagefind.debouncedSearch(query, {}, 150);
     if (search === null || ticket !== latest) return;
     const results = await Promise.all(search.results.slice(0, 8).map((r) => r.data()));
@@ -61,7 +68,10 @@ async function startSearch() {
     }
   });
   document.addEventListener("click", (event) => { if (!box.contains(event.target)) close(); });
-  input.addEventListener("focus", () => { if (panel.childElementCount && input.value.trim()) panel.hidden = false; });
+  input.addEventListener("focus", () => {
+    load();
+    if (panel.childElementCount && input.value.trim()) panel.hidden = false;
+  });
 }
 
 function resultItem(result) {
