@@ -230,3 +230,14 @@ def test_unconfirmed_events_say_so_in_words(built_site, timeline):
     for event in unconfirmed:
         html = (built_site / "events" / event.id / "index.html").read_text()
         assert ">Unconfirmed</strong>" in html
+
+
+def test_the_handbook_lists_every_field_of_the_schema(built_site):
+    from timeline.handbook import _rows
+    from timeline.schema import load_schema
+
+    html = (built_site / "contribute" / "index.html").read_text()
+    fields = [path for path, _, _ in _rows(load_schema(), "")]
+    assert len(fields) > 30
+    assert [f for f in fields if f"<code>{f}</code>" not in html] == []
+    assert "<!-- schema-fields -->" not in html
