@@ -10,7 +10,7 @@ word-pair index for the closest-passage hint.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,6 +20,7 @@ _QUOTE_STYLES = str.maketrans(
      "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"'}
 )  # fmt: skip
 _SPACE = re.compile(r"\s+")
+_RUN = re.compile(r"\s{2,}")
 _ELISION = re.compile(r"\s*(?:\u2026|\.\.\.)\s*")
 _WORD = re.compile(r"\S+")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -69,33 +70,32 @@ class SourceText:
 
     def __init__(self, original: str) -> None:
         self.original = original
-        pieces: list[str] = []
-        offsets: list[int] = []
-        position = 0
-        translated = original.translate(_QUOTE_STYLES)
-        for space in _SPACE.finditer(translated):
-            pieces.append(translated[position : space.start()])
-            offsets.extend(range(position, space.start()))
-            pieces.append(" ")
-            offsets.append(space.start())
-            position = space.end()
-        pieces.append(translated[position:])
-        offsets.extend(range(position, len(translated)))
-        self.text = "".join(pieces)
-        # offsets[i] is the index in `original` of normalized character i.
-        self.offsets = offsets
+        translated = original.translate(_QUOTE_STYLES)  # one character for one: offsets stay
+        self.text = _SPACE.sub(" ", translated)
+        # Only runs of two or more whitespace characters move what follows them.
+        # _starts[k] is the first normalized index after the k-th such run and
+        # _shifts[k] how far the original is ahead of the normalized text from there.
+        starts, shifts, total = [0], [0], 0
+        for run in _RUN.finditer(translated):
+            total += run.end() - run.start() - 1
+            starts.append(run.end() - total)
+            shifts.append(total)
+        self._starts, self._shifts = starts, shifts
+
+    def _original(self, index: int) -> int:
+        return index + self._shifts[bisect_right(self._starts, index) - 1]
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The original text behind normalized characters [start, end)."""
-        return self.offsets[start], self.offsets[end - 1] + 1
+        return self._original(start), self._original(end - 1) + 1
 
-    def find(self, quote: str, after: int = 0, name: str = "the source") -> Match | Miss:
-        """Where `quote` occurs at or after `after`; `name` is how messages call the source."""
+    def find(self, quote: str, name: str = "the source") -> Match | Miss:
+        """Where `quote` occurs; `name` is how messages call the source."""
         parts = fragments(quote)
         if not parts:
             return Miss("quote is empty", None)
         spans = []
-        position = self._normalized_index(after)
+        position = 0
         for number, part in enumerate(parts):
             found = self.text.find(part, position)
             if found < 0:
@@ -111,12 +111,6 @@ class SourceText:
             spans.append(self.original_span(found, found + len(part)))
             position = found + len(part)
         return Match(tuple(spans))
-
-    def _normalized_index(self, original_index: int) -> int:
-        if original_index <= 0:
-            return 0
-        # offsets is increasing, so bisect finds the first character at or after it.
-        return bisect_left(self.offsets, original_index)
 
     @cached_property
     def _words(self) -> list[tuple[int, int, str]]:
