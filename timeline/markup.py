@@ -7,6 +7,7 @@ nothing an editor writes can become script, style or an unexpected element.
 from __future__ import annotations
 
 import re
+from functools import cache
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -50,6 +51,7 @@ def _folder_links(html: str) -> str:
     return _FOLDER_LINK.sub(lambda m: f'href="{m.group(1)}index.html{m.group(2) or ""}"', html)
 
 
+@cache  # a summary appears on several pages and in every export: convert it once
 def render(text: str) -> Markup:
     """Editor's Markdown (a summary, an assessment) as safe HTML."""
     return Markup(_folder_links(_sanitize(_to_html(text), _TAGS)))

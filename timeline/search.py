@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 OUTPUT_SUBDIR = "pagefind"
+PAGES = ("--glob", "{events,sources}/**/*.html")
 
 
 class SearchIndexError(Exception):
@@ -35,7 +36,8 @@ def index(folder: Path) -> str:
     if executable is None:
         return "search: skipped — the Pagefind binary is not available here; the site works without search"
     result = subprocess.run(
-        [str(executable), "--site", str(folder), "--output-subdir", OUTPUT_SUBDIR, "--silent"],
+        # Only event and source pages are indexed; the glob spares Pagefind reading the rest.
+        [str(executable), "--site", str(folder), "--output-subdir", OUTPUT_SUBDIR, *PAGES, "--silent"],
         capture_output=True,
         text=True,
         check=False,
