@@ -52,17 +52,18 @@ def event_record(data: SiteData, event: Event) -> dict[str, Any]:
         "citations": [
             {
                 "source": {
-                    "id": citation.source,
-                    "title": data.sources[citation.source].title,
-                    "publisher": data.sources[citation.source].publisher,
-                    "published": data.sources[citation.source].published.iso,
-                    "reliability": data.sources[citation.source].reliability,
+                    "id": source.id,
+                    "title": source.title,
+                    "publisher": source.publisher,
+                    "published": source.published.iso,
+                    "reliability": source.reliability,
                 },
                 "quote": citation.quote,
                 "note": citation.note,
-                "url": f"sources/{citation.source}/#q-{event.id}-{number}",
+                "url": f"sources/{source.id}/#q-{event.id}-{number}",
             }
             for number, citation in enumerate(event.citations, start=1)
+            for source in (data.sources[citation.source],)
         ],
     }
 

@@ -61,9 +61,6 @@ class Pages:
     def items(self) -> Iterator[tuple[str, bytes]]:
         return iter(sorted(self._files.items()))
 
-    def __contains__(self, path: str) -> bool:
-        return path in self._files
-
     def __len__(self) -> int:
         return len(self._files)
 
@@ -187,13 +184,8 @@ def render(data: SiteData, project: Project) -> Pages:
             pages.add(
                 f"assets/{asset.relative_to(project.site_src / 'assets').as_posix()}", asset.read_bytes()
             )
-    html_paths = sorted(p for p, _ in pages.items() if p.endswith("index.html"))
-    pages.add(
-        "sitemap.xml",
-        env.get_template("sitemap.xml").render(
-            site=site, paths=[p.removesuffix("index.html") for p in html_paths]
-        ),
-    )
+    addresses = [p.removesuffix("index.html") for p, _ in pages.items() if p.endswith("index.html")]
+    pages.add("sitemap.xml", env.get_template("sitemap.xml").render(site=site, paths=addresses))
     pages.add("robots.txt", f"User-agent: *\nAllow: /\n\nSitemap: {site.base_url}sitemap.xml\n")
     return pages
 

@@ -21,6 +21,7 @@ class Seeds:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._texts: dict[str, SourceText] = {}
+        self._raw: dict[str, bytes] = {}
 
     @cached_property
     def names(self) -> frozenset[str]:
@@ -51,10 +52,13 @@ class Seeds:
         return path
 
     def raw(self, name: str) -> bytes:
-        try:
-            return self.path(name).read_bytes()
-        except OSError as exc:
-            raise SeedFileError(f"cannot read seeds/{name}: {exc.strerror or exc}") from exc
+        """The file's bytes, read once: the check, the reading view and the exports all need them."""
+        if name not in self._raw:
+            try:
+                self._raw[name] = self.path(name).read_bytes()
+            except OSError as exc:
+                raise SeedFileError(f"cannot read seeds/{name}: {exc.strerror or exc}") from exc
+        return self._raw[name]
 
     def text(self, name: str) -> SourceText:
         if name not in self._texts:

@@ -22,6 +22,11 @@ RELATED_COUNT = 5
 RELATED_REACH = 6
 
 
+def _tags(event: Event) -> set[tuple[str, str]]:
+    """An event's topics and actors, kept apart: a topic and an actor may share an id."""
+    return {("t", key) for key in event.topics} | {("a", key) for key in event.actors}
+
+
 @dataclass(frozen=True)
 class CitedPassage:
     """One citation of one event, found in its source."""
@@ -104,28 +109,22 @@ class SiteData:
     @cached_property
     def related(self) -> dict[str, list[Event]]:
         """Events sharing most topics and actors, nearest in time first among equals."""
-        position = {event.id: i for i, event in enumerate(self.chronological)}
-        lists = [("t", key, events) for key, events in self.by_topic.items()] + [
-            ("a", key, events) for key, events in self.by_actor.items()
-        ]
-        index_in: dict[tuple[str, str], dict[str, int]] = {
-            (kind, key): {e.id: i for i, e in enumerate(events)} for kind, key, events in lists
-        }
-        members = {(kind, key): events for kind, key, events in lists}
+        rank = self._chronological_rank
+        groups = {("t", key): events for key, events in self.by_topic.items()}
+        groups |= {("a", key): events for key, events in self.by_actor.items()}
+        index_in = {tag: {e.id: i for i, e in enumerate(events)} for tag, events in groups.items()}
         result: dict[str, list[Event]] = {}
         for event in self.chronological:
-            tags = [("t", key) for key in event.topics] + [("a", key) for key in event.actors]
+            own = _tags(event)
             candidates: dict[str, Event] = {}
-            for tag in tags:
-                events, i = members[tag], index_in[tag][event.id]
-                for other in events[max(i - RELATED_REACH, 0) : i + RELATED_REACH + 1]:
+            for tag in own:
+                i = index_in[tag][event.id]
+                for other in groups[tag][max(i - RELATED_REACH, 0) : i + RELATED_REACH + 1]:
                     if other.id != event.id:
                         candidates[other.id] = other
-            own = set(tags)
 
-            def score(other: Event, own: set[tuple[str, str]] = own, at: int = position[event.id]) -> tuple:
-                shared = len(own & {("t", k) for k in other.topics} | own & {("a", k) for k in other.actors})
-                return (-shared, abs(position[other.id] - at), position[other.id])
+            def score(other: Event, own: set[tuple[str, str]] = own, at: int = rank[event.id]) -> tuple:
+                return (-len(own & _tags(other)), abs(rank[other.id] - at), rank[other.id])
 
             result[event.id] = sorted(candidates.values(), key=score)[:RELATED_COUNT]
         return result
