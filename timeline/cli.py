@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .check import Checked, InputError, check, read_bytes
-from .problems import count_phrase, format_github, format_text, plural
+from .problems import Problem, count_phrase, format_github, format_text, plural
 from .render import DuplicatePath, Project
 from .search import SearchIndexError
 from .writer import WriteError
@@ -172,16 +172,18 @@ def run_serve(args: argparse.Namespace, build: Build) -> int:
     project = project_of(args)
     label = display_path(project.data)
 
-    def rebuild() -> tuple[Checked | None, str]:
+    def rebuild() -> tuple[list[Problem], str]:
+        """What the browser must show instead of the site (nothing when all is well), and a note."""
         notes: list[str] = []
         try:
             checked = build(project, args.out, False, notes.append)
-        except InputError as exc:
-            return None, f"error: {exc}"
-        except Exception as exc:  # a template error must not stop the preview
-            return _failed(label, exc), f"error: the build failed: {exc}"
+        except Exception as exc:  # a missing file or a template error must not stop the preview
+            message = f"the build failed: {exc}" if not isinstance(exc, InputError) else str(exc)
+            return [Problem(1, 1, message)], f"error: {message}"
         report(checked, label, "text", strict=False)
-        return checked, "\n".join(notes) if not checked.errors else "Fix the problems above and save again."
+        if checked.errors:
+            return checked.problems, "Fix the problems above and save again."
+        return [], "\n".join(notes)
 
     preview.serve(rebuild, args.out, _watched(project), args.port, label)
     return OK
@@ -189,14 +191,6 @@ def run_serve(args: argparse.Namespace, build: Build) -> int:
 
 def _watched(project: Project) -> list[Path]:
     return [project.data, project.seeds, project.templates, project.site_src]
-
-
-def _failed(label: str, exc: Exception) -> Checked:
-    from .problems import Problem
-    from .seeds import Seeds
-
-    problem = Problem(1, 1, f"the build failed: {type(exc).__name__}: {exc}")
-    return Checked([problem], None, Seeds(Path(".")))
 
 
 def main(argv: list[str] | None = None, build: Build | None = None) -> int:

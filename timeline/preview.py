@@ -16,7 +16,6 @@ from pathlib import Path
 
 from mkdocs.livereload import LiveReloadServer, _timestamp
 
-from .check import Checked
 from .problems import Problem
 from .render import CSP
 
@@ -89,7 +88,7 @@ class PreviewServer(LiveReloadServer):
 
 
 def serve(
-    rebuild: Callable[[], tuple[Checked | None, str]],
+    rebuild: Callable[[], tuple[list[Problem], str]],
     site: Path,
     watched: list[Path],
     port: int,
@@ -100,11 +99,8 @@ def serve(
     server: PreviewServer
 
     def build() -> None:
-        checked, message = rebuild()
-        if checked is not None and checked.errors:
-            server.failure = error_page(data_label, checked.problems)
-        else:
-            server.failure = None
+        problems, message = rebuild()
+        server.failure = error_page(data_label, problems) if problems else None
         print(message, flush=True)
 
     server = PreviewServer(builder=build, host="127.0.0.1", port=port, root=str(site))
