@@ -12,16 +12,21 @@ from dataclasses import replace
 from pathlib import Path
 
 from timeline import cli
-from timeline.check import Checked, check
+from timeline.check import Checked, Loaded, check_loaded, load_project
 from timeline.render import Pages, Project, render
 from timeline.search import index
 from timeline.site import SiteData
 from timeline.writer import staging, write
 
 
-def load_and_check(project: Project) -> Checked:
-    """1-2. Parse events.yaml keeping every position; collect every problem in one pass."""
-    return check(project.data, project.seeds)
+def load(project: Project) -> Loaded:
+    """1. Parse events.yaml, keeping the line and column of every key and value."""
+    return load_project(project.data, project.seeds)
+
+
+def check(loaded: Loaded) -> Checked:
+    """2. Collect every problem in one pass: schema, then the rules it cannot express."""
+    return check_loaded(loaded)
 
 
 def render_site(checked: Checked, project: Project) -> Pages:
@@ -35,7 +40,7 @@ def render_site(checked: Checked, project: Project) -> Pages:
 
 def build(project: Project, out: Path, strict: bool = False, log: Callable[[str], None] = print) -> Checked:
     """The whole pipeline. Nothing is written unless the check passes and rendering succeeds."""
-    checked = load_and_check(project)
+    checked = check(load(project))
     if checked.errors or (strict and checked.warnings):
         return checked
     pages = render_site(checked, project)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import model, rules, schema
-from .loader import decode, load
+from .loader import Document, decode, load
 from .model import Timeline
 from .problems import Problem, sort_problems
 from .seeds import Seeds, SeedsUnreadable
@@ -42,8 +42,17 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def check(data_file: Path, seeds_folder: Path) -> Checked:
-    """Every problem in `data_file` against the documents in `seeds_folder`."""
+@dataclass(frozen=True)
+class Loaded:
+    """Stage 1: the parsed document (None when it cannot be parsed) and the problems so far."""
+
+    document: Document | None
+    problems: list[Problem]
+    seeds: Seeds
+
+
+def load_project(data_file: Path, seeds_folder: Path) -> Loaded:
+    """Read and parse `data_file`, keeping every position; open `seeds_folder`."""
     raw = read_bytes(data_file)
     seeds = Seeds(seeds_folder)
     try:
@@ -52,13 +61,24 @@ def check(data_file: Path, seeds_folder: Path) -> Checked:
         raise InputError(str(exc)) from None
     text, problems = decode(raw)
     if text is None:
-        return Checked(problems, None, seeds)
-    document, problems = load(text)
+        return Loaded(None, problems, seeds)
+    document, load_problems = load(text)
+    return Loaded(document, sort_problems([*problems, *load_problems]), seeds)
+
+
+def check_loaded(loaded: Loaded) -> Checked:
+    """Stage 2: every problem of the parsed document against the schema, the rules and the seeds."""
+    document, seeds = loaded.document, loaded.seeds
     if document is None:
-        return Checked(sort_problems(problems), None, seeds)
+        return Checked(loaded.problems, None, seeds)
     schema_problems, flagged = schema.validate(document)
     context = rules.Context(document, frozenset(flagged), seeds)
-    problems = sort_problems([*problems, *schema_problems, *rules.apply(context)])
+    problems = sort_problems([*loaded.problems, *schema_problems, *rules.apply(context)])
     if any(p.is_error for p in problems):
         return Checked(problems, None, seeds)
     return Checked(problems, model.build(document), seeds)
+
+
+def check(data_file: Path, seeds_folder: Path) -> Checked:
+    """Every problem in `data_file` against the documents in `seeds_folder`."""
+    return check_loaded(load_project(data_file, seeds_folder))
