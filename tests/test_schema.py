@@ -1,8 +1,12 @@
 import json
+import re
 
+import jsonschema_rs
+import pytest
 from conftest import ROOT
 from jsonschema import Draft202012Validator
 
+from timeline import schema
 from timeline.loader import load
 from timeline.schema import SCHEMA_FILE, load_schema
 
@@ -41,3 +45,46 @@ def test_the_real_file_validates_against_the_schema_alone():
     document, problems = load((ROOT / "events.yaml").read_text())
     assert problems == []
     assert list(Draft202012Validator(load_schema()).iter_errors(document.data)) == []
+
+
+def _patterns(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            yield node["pattern"]
+        for value in node.values():
+            yield from _patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _patterns(value)
+
+
+def test_the_fast_validator_never_passes_a_text_that_python_refuses():
+    # schema.validate trusts jsonschema-rs only when it says "valid"; Rust's regex dialect must
+    # therefore never accept what Python's `re` (which jsonschema uses) refuses. Every character
+    # of the Basic Multilingual Plane, alone and around a word, against every pattern.
+    texts = ["", "a\n", "abc\n", "2024\n", "https://x.org/\n"]
+    for code in [*range(0x0, 0xD800), *range(0xE000, 0x10000)]:
+        char = chr(code)
+        texts += [char, f"a{char}b", f"abc{char}", f"{char}abc"]
+    patterns = sorted(set(_patterns(load_schema())))
+    assert len(patterns) >= 5
+    for pattern in patterns:
+        fast = jsonschema_rs.Draft202012Validator({"type": "string", "pattern": pattern})
+        compiled = re.compile(pattern)
+        wrongly_passed = [t for t in texts if fast.is_valid(t) and not compiled.search(t)]
+        assert wrongly_passed == [], pattern
+
+
+@pytest.mark.parametrize(
+    "data",
+    [ROOT / "events.yaml", *sorted((ROOT / "tests" / "fixtures").glob("**/events.yaml"))],
+    ids=lambda path: str(path.relative_to(ROOT)),
+)
+def test_the_fast_validator_agrees_with_jsonschema_on_every_fixture(data):
+    document, _ = load(data.read_bytes().decode("utf-8", errors="replace"))
+    if document is None:
+        pytest.skip("the loader refuses this file before the schema is consulted")
+    python_errors = list(Draft202012Validator(load_schema()).iter_errors(document.data))
+    fast_valid = jsonschema_rs.Draft202012Validator(load_schema()).is_valid(document.data)
+    assert fast_valid == (python_errors == [])
+    assert schema.validate(document)[0] == [] if fast_valid else schema.validate(document)[0] != []
