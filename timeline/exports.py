@@ -21,6 +21,24 @@ from .site import SiteData
 SCHEMA_VERSION = 1
 
 
+def dump(document: dict[str, Any]) -> str:
+    """JSON with one line per top-level key and per record of a top-level list.
+
+    Readable, and a change to one event is a one-line diff. Compact records also let the C
+    encoder do the work: `indent` would force Python's own, 3x slower at 10,000 events.
+    """
+
+    def value(item: Any) -> str:
+        if isinstance(item, list) and item:
+            return "[\n    " + ",\n    ".join(compact(record) for record in item) + "\n  ]"
+        return compact(item)
+
+    def compact(item: Any) -> str:
+        return json.dumps(item, ensure_ascii=False)
+
+    return "{\n" + ",\n".join(f"  {compact(key)}: {value(item)}" for key, item in document.items()) + "\n}\n"
+
+
 def _date(date: PartialDate | None) -> dict[str, Any] | None:
     if date is None:
         return None
@@ -97,7 +115,7 @@ def events_json(data: SiteData) -> str:
         ],
         "events": [event_record(data, event) for event in data.chronological],
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return dump(document)
 
 
 CSV_COLUMNS = (
@@ -191,7 +209,7 @@ def timeline_json(data: SiteData) -> str:
         "events": events,
         "eras": eras,
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return dump(document)
 
 
 def files(data: SiteData) -> dict[str, str]:
