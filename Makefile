@@ -12,7 +12,7 @@ NODE   := tests/node
 NODE_READY := $(NODE)/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help serve site check test golden lint format clean
+.PHONY: help serve site check test golden bench lint format clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,6 +50,10 @@ test: $(READY) ## run the whole test suite, then lint
 golden: $(READY) ## rebuild tests/golden/ after an intended change; then review git diff tests/golden/
 	$(PY) tests/golden.py
 
+bench: $(READY) ## time our build against MkDocs at 100 to 10,000 events, then the preview's reload (SIZES=100,1000)
+	$(PY) bench/run.py $(if $(SIZES),--sizes $(SIZES))
+	$(PY) bench/serve_latency.py
+
 lint: $(READY) ## ruff: lint and formatting
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -58,5 +62,5 @@ format: $(READY) ## ruff: fix what can be fixed and reformat
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-clean: ## remove the virtual environment, build output and caches
-	rm -rf $(VENV) $(NODE)/node_modules site .pytest_cache .ruff_cache .hypothesis
+clean: ## remove the virtual environment, build output and caches (bench/.cache too)
+	rm -rf $(VENV) $(NODE)/node_modules site .pytest_cache .ruff_cache .hypothesis bench/.cache
