@@ -14,9 +14,9 @@ from pathlib import Path
 from timeline import cli
 from timeline.check import Checked, Loaded, check_loaded, load_project
 from timeline.render import Pages, Project, render
-from timeline.search import index
+from timeline.search import OUTPUT_SUBDIR, index
 from timeline.site import SiteData
-from timeline.writer import staging, write
+from timeline.writer import staging, update, write
 
 
 def load(project: Project) -> Loaded:
@@ -38,18 +38,43 @@ def render_site(checked: Checked, project: Project) -> Pages:
     return render(SiteData(timeline, checked.seeds), project)
 
 
-def build(project: Project, out: Path, strict: bool = False, log: Callable[[str], None] = print) -> Checked:
+def build(
+    project: Project,
+    out: Path,
+    strict: bool = False,
+    log: Callable[[str], None] = print,
+    lap: Callable[[str], None] = lambda stage: None,  # told as each stage ends: bench/ times them
+) -> Checked:
     """The whole pipeline. Nothing is written unless the check passes and rendering succeeds."""
-    checked = check(load(project))
+    loaded = load(project)
+    lap("load")
+    checked = check(loaded)
+    lap("check")
     if checked.errors or (strict and checked.warnings):
         return checked
     pages = render_site(checked, project)
+    lap("render")
     with staging(out) as folder:  # 4. written beside `out`, swapped in only when complete
         write(pages, folder)
+        lap("write")
         log(index(folder))  # 5. the search index, inside the same swap
+        lap("index")
+    lap("swap")
     log(f"site: {len(pages)} files written to {cli.display_path(out)}")
     return checked
 
 
+def refresh(project: Project, out: Path, log: Callable[[str], None] = print) -> Checked:
+    """The preview's rebuild after a save: the same stages, but only changed files are rewritten,
+    in place, and the search index is left to the preview to refresh once the page has reloaded."""
+    checked = check(load(project))
+    if checked.errors:
+        return checked
+    pages = render_site(checked, project)
+    changed = update(pages, out, keep=(f"{OUTPUT_SUBDIR}/",))
+    log(f"site: {changed} of {len(pages)} files changed in {cli.display_path(out)}")
+    return checked
+
+
 if __name__ == "__main__":
-    sys.exit(cli.main(sys.argv[1:], build=build))
+    sys.exit(cli.main(sys.argv[1:], build=build, refresh=refresh))

@@ -6,8 +6,10 @@ import difflib
 import errno
 import hashlib
 import json
+import os
 import re
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import golden
@@ -15,9 +17,10 @@ import pytest
 from conftest import ROOT, run_build
 
 import build
-from timeline import writer
+from timeline import render, writer
 from timeline.dates import PartialDate
 from timeline.render import DuplicatePath, Pages, Project
+from timeline.site import SiteData
 from timeline.writer import WriteError
 
 # Pagefind writes its filter and metadata indexes from hash maps, so their
@@ -178,3 +181,63 @@ def test_base_url_option_publishes_for_another_address(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "<loc>https://owner.github.io/timeline/events/" in (tmp_path / "site" / "sitemap.xml").read_text()
     assert 'href="/timeline/index.html"' in (tmp_path / "site" / "404.html").read_text()
+
+
+def test_rendering_in_two_processes_gives_exactly_the_same_pages(tmp_path, monkeypatch):
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the parallel path is never taken here")
+    project = _project(tmp_path)
+    checked = build.check(build.load(project))
+    monkeypatch.setattr(render, "PARALLEL_FROM", 10**9)
+    serial = dict(build.render_site(checked, project).items())
+    pools = []
+
+    class Recorded(ProcessPoolExecutor):  # the real pool, counted, to prove the fork happened
+        def __init__(self, *args, **kwargs):
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(render, "ProcessPoolExecutor", Recorded)
+    monkeypatch.setattr(render, "PARALLEL_FROM", 0)
+    parallel = dict(build.render_site(checked, project).items())
+    assert len(pools) == 1
+    assert parallel.keys() == serial.keys()
+    assert [path for path in serial if parallel[path] != serial[path]] == []
+
+
+def test_a_template_error_in_the_second_process_fails_the_build(tmp_path, monkeypatch):
+    out, before = _previous_site(tmp_path)
+    project = _project(tmp_path)
+    # Jobs are shared out alternately; job 1, the first event in reading order, is the worker's.
+    first = SiteData(build.check(build.load(project)).timeline, None).ordered[0].id
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    event = templates / "event.html"
+    broken = f'{{% if event.id == "{first}" %}}{{{{ event.no_such_field }}}}{{% endif %}}'
+    event.write_text(event.read_text().replace("{% block main %}", "{% block main %}" + broken, 1))
+    monkeypatch.setattr(render, "PARALLEL_FROM", 0)
+    with pytest.raises(Exception, match="no_such_field"):
+        build.build(_project(tmp_path, templates=templates), out, log=lambda _: None)
+    assert tree_hash(out) == before
+
+
+def test_the_preview_rewrites_only_changed_files_and_removes_stale_ones(tmp_path):
+    folder = tmp_path / "site"
+    for path, content in {
+        "a.html": "old",
+        "same.html": "same",
+        "gone/x.html": "x",
+        "pagefind/i": "i",
+    }.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_text(content)
+    os.utime(folder / "same.html", (1, 1))
+    pages = Pages()
+    pages.add("a.html", "new")
+    pages.add("same.html", "same")
+    pages.add("new/y.html", "y")
+    assert writer.update(pages, folder, keep=("pagefind/",)) == 3  # a rewritten, y added, x removed
+    files = {p.relative_to(folder).as_posix(): p.read_text() for p in folder.rglob("*") if p.is_file()}
+    assert files == {"a.html": "new", "same.html": "same", "new/y.html": "y", "pagefind/i": "i"}
+    assert (folder / "same.html").stat().st_mtime == 1  # untouched, so the browser's cache holds
+    assert not (folder / "gone").exists()

@@ -69,8 +69,11 @@ def test_preview_rebuilds_on_save_shows_errors_and_recovers(project):
         assert "script-src 'self'" in page.replace("&#39;", "'")  # the published policy, unweakened
         assert "livereload(" not in page  # no inline script injected
 
+        entry = fetch(base + "pagefind/pagefind-entry.json")
         data.write_text(original.replace("title: Crimea, 2014", "title: Crimea, spring 2014", 1))
         wait_for(base + "index.html", lambda b: "Crimea, spring 2014" in b, "the edited title")
+        # The era's title is a search filter on its events: the index is refreshed after the reload.
+        wait_for(base + "pagefind/pagefind-entry.json", lambda b: b != entry, "the refreshed search index")
 
         data.write_text(original.replace("era: crimea-2014", "era: crimea-2041", 1))
         page = wait_for(base + "index.html", lambda b: 'class="preview-errors"' in b, "the error page")
@@ -88,4 +91,5 @@ def test_preview_rebuilds_on_save_shows_errors_and_recovers(project):
     assert server.returncode == 0, output
     assert "Traceback" not in output
     assert "unknown era 'crimea-2041' (did you mean 'crimea-2014'?)" in output  # printed in the terminal too
+    assert output.count("search: indexed") >= 2  # the first build, then after the edit
     assert output.rstrip().endswith("Stopped.")

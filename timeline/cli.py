@@ -11,7 +11,7 @@ from pathlib import Path
 from .check import Checked, InputError, check, read_bytes
 from .problems import Problem, count_phrase, format_github, format_text, plural
 from .render import DuplicatePath, Project
-from .search import SearchIndexError
+from .search import SearchIndexError, index
 from .writer import WriteError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,6 +148,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 # build.py's pipeline: (project, output folder, strict, log) -> what the check found.
 Build = Callable[[Project, Path, bool, Callable[[str], None]], Checked]
+Refresh = Callable[[Project, Path, Callable[[str], None]], Checked]
 
 
 def run_build(args: argparse.Namespace, build: Build) -> int:
@@ -166,24 +167,32 @@ def run_build(args: argparse.Namespace, build: Build) -> int:
     return status
 
 
-def run_serve(args: argparse.Namespace, build: Build) -> int:
+def run_serve(args: argparse.Namespace, build: Build, refresh: Refresh) -> int:
     from . import preview  # MkDocs is imported only when previewing
 
     project = project_of(args)
     label = display_path(project.data)
+    indexed = False  # until a full build (written whole, search index included) has succeeded
 
-    def rebuild() -> tuple[list[Problem], str]:
-        """What the browser must show instead of the site (nothing when all is well), and a note."""
+    def rebuild() -> preview.Outcome:
+        """What the browser must show instead of the site (nothing when all is well), a note, and
+        the search index to refresh once the browser has reloaded."""
+        nonlocal indexed
         notes: list[str] = []
         try:
-            checked = build(project, args.out, False, notes.append)
+            if indexed:  # after a save: only changed files rewritten; the index follows
+                checked = refresh(project, args.out, notes.append)
+            else:
+                checked = build(project, args.out, False, notes.append)
         except Exception as exc:  # a missing file or a template error must not stop the preview
             message = f"the build failed: {exc}" if not isinstance(exc, InputError) else str(exc)
-            return [Problem(1, 1, message)], f"error: {message}"
+            return preview.Outcome([Problem(1, 1, message)], f"error: {message}")
         report(checked, label, "text", strict=False)
         if checked.errors:
-            return checked.problems, "Fix the problems above and save again."
-        return [], "\n".join(notes)
+            return preview.Outcome(checked.problems, "Fix the problems above and save again.")
+        reindex = (lambda: index(args.out)) if indexed else None
+        indexed = True
+        return preview.Outcome([], "\n".join(notes), reindex)
 
     preview.serve(rebuild, args.out, _watched(project), args.port, label)
     return OK
@@ -193,7 +202,7 @@ def _watched(project: Project) -> list[Path]:
     return [project.data, project.seeds, project.templates, project.site_src]
 
 
-def main(argv: list[str] | None = None, build: Build | None = None) -> int:
+def main(argv: list[str] | None = None, build: Build | None = None, refresh: Refresh | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     if args.command is None:  # plain `python build.py` builds
@@ -207,9 +216,9 @@ def main(argv: list[str] | None = None, build: Build | None = None) -> int:
             )
             return OK
         if args.command in ("build", "serve"):
-            if build is None:
+            if build is None or refresh is None:
                 parser.error(f"the {args.command} command runs from build.py")
-            return run_build(args, build) if args.command == "build" else run_serve(args, build)
+            return run_build(args, build) if args.command == "build" else run_serve(args, build, refresh)
         return run_check(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

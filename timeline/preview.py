@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from mkdocs.livereload import LiveReloadServer, _timestamp
@@ -20,8 +22,20 @@ from .problems import Problem
 from .render import CSP
 
 _RELOAD_PATH = "/.preview/livereload.js"
+# How often the watched files are polled (MkDocs' default is 0.5 s): a save is seen within 0.1 s.
+_POLL_SECONDS = 0.1
 # The client half of the reload, as a file (MkDocs ships it as an inline script).
 _RELOAD_SCRIPT = (Path(__file__).parent / "livereload.js").read_bytes()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One rebuild: the problems to show instead of the site, a note for the terminal, and work
+    to run in the background once the browser has been told to reload (the search index)."""
+
+    problems: list[Problem]
+    note: str
+    afterwards: Callable[[], str] | None = None
 
 
 def error_page(path: str, problems: list[Problem]) -> bytes:
@@ -88,7 +102,7 @@ class PreviewServer(LiveReloadServer):
 
 
 def serve(
-    rebuild: Callable[[], tuple[list[Problem], str]],
+    rebuild: Callable[[], Outcome],
     site: Path,
     watched: list[Path],
     port: int,
@@ -97,21 +111,43 @@ def serve(
     """Build once, then serve `site` and rebuild whenever a watched path changes. Ctrl-C stops."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     server: PreviewServer
+    background: threading.Thread | None = None
 
     def build() -> None:
-        problems, message = rebuild()
-        server.failure = error_page(data_label, problems) if problems else None
-        print(message, flush=True)
+        nonlocal background
+        if background is not None:
+            background.join()  # one writer at a time in the site folder
+        outcome = rebuild()
+        server.failure = error_page(data_label, outcome.problems) if outcome.problems else None
+        print(outcome.note, flush=True)
+        if outcome.afterwards is not None:
+            # The reload happens as soon as this returns; search catches up a moment later.
+            background = threading.Thread(target=_report, args=(outcome.afterwards,), daemon=True)
+            background.start()
 
-    server = PreviewServer(builder=build, host="127.0.0.1", port=port, root=str(site))
+    server = PreviewServer(
+        builder=build, host="127.0.0.1", port=port, root=str(site), polling_interval=_POLL_SECONDS
+    )
     build()
     for path in watched:
         server.watch(str(path), recursive=path.is_dir())
     names = ", ".join(p.name for p in watched)
     print(f"Serving on http://127.0.0.1:{port}/ — watching {names}; Ctrl-C stops.", flush=True)
+    stopped = False
     try:
         server.serve()
     except KeyboardInterrupt:
-        print("Stopped.")
+        stopped = True
     finally:
         server.shutdown()
+        if background is not None:
+            background.join()  # a half-written search index would be worse than a moment's wait
+    if stopped:
+        print("Stopped.")
+
+
+def _report(work: Callable[[], str]) -> None:
+    try:
+        print(work(), flush=True)
+    except Exception as exc:  # a failed index must not stop the preview; the next save retries
+        print(f"search: not refreshed: {exc}", flush=True)

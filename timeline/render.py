@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +16,7 @@ from markupsafe import escape
 
 from . import exports, handbook, markup, overview, reading
 from .dates import PartialDate, display_range
-from .model import Event
+from .model import Event, Source
 from .site import SiteData
 
 # Every page carries this policy; nothing the site serves needs more.
@@ -112,52 +114,121 @@ def entry_html(data: SiteData, event: Event) -> str:
     return "".join(parts)
 
 
+@dataclass(frozen=True)
+class Job:
+    """One page to render: its path, its template and what the template needs beyond the site."""
+
+    path: str
+    template: str
+    context: Callable[[], dict[str, object]]  # called where the page is rendered
+
+
+# Below this many pages a second process costs more than it saves (the real site has ~120).
+PARALLEL_FROM = 600
+# What a forked worker renders: set in the parent just before the fork, inherited, never pickled.
+_inherited: tuple[Environment, SiteData, list[Job]] | None = None
+
+
+def render_job(env: Environment, data: SiteData, job: Job) -> bytes:
+    site = data.timeline.site
+    return (
+        env.get_template(job.template)
+        .render(site=site, data=data, root=root_of(job.path), csp=CSP, nav=NAV, **job.context())
+        .encode("utf-8")
+    )
+
+
+def _render_share(share: tuple[int, int]) -> list[bytes]:
+    """In the worker: every `step`-th job from `first`."""
+    assert _inherited is not None
+    env, data, jobs = _inherited
+    first, step = share
+    return [render_job(env, data, job) for job in jobs[first::step]]
+
+
+def render_jobs(env: Environment, data: SiteData, jobs: list[Job]) -> Iterator[tuple[str, bytes]]:
+    """Every job rendered; with two cores or more and enough pages, half of them in a forked process.
+
+    The output is the same either way: each page depends only on the model, never on the order.
+    """
+    global _inherited
+    if len(jobs) < PARALLEL_FROM or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        for job in jobs:
+            yield job.path, render_job(env, data, job)
+        return
+    data.prepare()  # computed once here, not once in each process
+    _inherited = (env, data, jobs)
+    try:
+        with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
+            theirs = pool.submit(_render_share, (1, 2))
+            rendered: list[bytes] = [b""] * len(jobs)
+            rendered[0::2] = [render_job(env, data, job) for job in jobs[0::2]]
+            rendered[1::2] = theirs.result()
+        yield from zip((job.path for job in jobs), rendered, strict=True)
+    finally:
+        _inherited = None
+
+
+def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
+    """Every HTML page of the site map except 404.html, whose links are absolute."""
+    timeline = data.timeline
+    yield Job(
+        "index.html", "index.html", lambda: {"current": "index.html", "overview": overview.layout(data)}
+    )
+    for event in data.ordered:
+        yield Job(f"events/{event.id}/index.html", "event.html", lambda e=event: {"current": "", "event": e})
+    yield Job(
+        "sources/index.html",
+        "sources.html",
+        lambda: {"current": "sources/index.html", "sources": timeline.sources},
+    )
+    for source in timeline.sources:
+        yield Job(f"sources/{source.id}/index.html", "source.html", lambda s=source: source_context(data, s))
+    yield Job("topics/index.html", "terms.html", lambda: {"current": "topics/index.html"})
+    for kind, plural, terms, groups in (
+        ("topic", "topics", timeline.topics, data.by_topic),
+        ("actor", "actors", timeline.actors, data.by_actor),
+    ):
+        for term in terms:
+            yield Job(
+                f"{plural}/{term.id}/index.html",
+                "term.html",
+                lambda t=term, k=kind, g=groups: {
+                    "current": "",
+                    "term": t,
+                    "kind": k,
+                    "kind_plural": "topics and actors",
+                    "events": g.get(t.id, []),
+                },
+            )
+    for name in PROSE_PAGES:
+        title, body = prose(project.site_src / f"{name}.md")
+        yield Job(
+            f"{name}/index.html",
+            "page.html",
+            lambda n=name, t=title, b=body: {"current": f"{n}/index.html", "title": t, "body": b},
+        )
+
+
+def source_context(data: SiteData, source: Source) -> dict[str, object]:
+    raw = data.seeds.raw(source.file)
+    return {
+        "current": "",
+        "source": source,
+        "reading": reading.read(source, data.seeds.text(source.file), data.passages[source.id]),
+        "sha256": data.seeds.sha256(source.file),
+        "size": f"{len(raw):,}",
+    }
+
+
 def render(data: SiteData, project: Project) -> Pages:
     env = environment(project.templates)
     pages = Pages()
     site = data.timeline.site
-
-    def page(path: str, template: str, current: str = "", **context: object) -> None:
-        pages.add(
-            path,
-            env.get_template(template).render(
-                site=site, data=data, root=root_of(path), csp=CSP, nav=NAV, current=current, **context
-            ),
-        )
-
-    page("index.html", "index.html", current="index.html", overview=overview.layout(data))
-    for event in data.ordered:
-        page(f"events/{event.id}/index.html", "event.html", event=event)
-    page("sources/index.html", "sources.html", current="sources/index.html", sources=data.timeline.sources)
+    for path, content in render_jobs(env, data, list(page_jobs(data, project))):
+        pages.add(path, content)
     for source in data.timeline.sources:
-        text = data.seeds.text(source.file)
-        raw = data.seeds.raw(source.file)
-        page(
-            f"sources/{source.id}/index.html",
-            "source.html",
-            source=source,
-            reading=reading.read(source, text, data.passages[source.id]),
-            sha256=data.seeds.sha256(source.file),
-            size=f"{len(raw):,}",
-        )
-        pages.add(f"sources/{source.id}/{source.file}", raw)
-    page("topics/index.html", "terms.html", current="topics/index.html")
-    for kind, plural, terms, groups in (
-        ("topic", "topics", data.timeline.topics, data.by_topic),
-        ("actor", "actors", data.timeline.actors, data.by_actor),
-    ):
-        for term in terms:
-            page(
-                f"{plural}/{term.id}/index.html",
-                "term.html",
-                term=term,
-                kind=kind,
-                kind_plural="topics and actors",
-                events=groups.get(term.id, []),
-            )
-    for name in PROSE_PAGES:
-        title, body = prose(project.site_src / f"{name}.md")
-        page(f"{name}/index.html", "page.html", current=f"{name}/index.html", title=title, body=body)
+        pages.add(f"sources/{source.id}/{source.file}", data.seeds.raw(source.file))
     base_path = urlsplit(site.base_url).path
     # The host serves 404.html at any depth, so its links start from the site's own path.
     pages.add(

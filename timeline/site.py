@@ -57,6 +57,22 @@ class SiteData:
         self.topics = {term.id: term for term in t.topics}
         self.actors = {term.id: term for term in t.actors}
 
+    def prepare(self) -> None:
+        """Compute every derived view now: before a fork, so no process computes them again."""
+        for name in (
+            "ordered",
+            "chronological",
+            "by_era",
+            "by_topic",
+            "by_actor",
+            "neighbours",
+            "related",
+            "passages",
+            "_chronological_rank",
+            "era_spans",
+        ):
+            getattr(self, name)
+
     @cached_property
     def ordered(self) -> tuple[Event, ...]:
         """Reading order: era by era; within one, background first, then by date, ties by file order."""

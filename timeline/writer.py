@@ -83,3 +83,34 @@ def write(pages: Pages, folder: Path) -> None:
         target = folder / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
+
+
+def update(pages: Pages, folder: Path, keep: tuple[str, ...] = ()) -> int:
+    """The preview's write: rewrite only the files whose bytes changed, delete those no longer built.
+
+    Not atomic, unlike `staging`: a preview folder has one reader, who wants the edit now. Paths
+    under `keep` (the search index, which the preview refreshes on its own) are left alone.
+    Returns how many files changed.
+    """
+    wanted = dict(pages.items())
+    changed = 0
+    for path, content in wanted.items():
+        target = folder / path
+        try:
+            if target.stat().st_size == len(content) and target.read_bytes() == content:
+                continue
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        changed += 1
+    for target in sorted(folder.rglob("*"), reverse=True):  # children before their folders
+        path = target.relative_to(folder).as_posix()
+        if path == MARKER or path in wanted or path.startswith(keep):
+            continue
+        if target.is_dir():
+            if not any(target.iterdir()):
+                target.rmdir()
+        else:
+            target.unlink()
+            changed += 1
+    return changed
