@@ -43,6 +43,18 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+HOSTILE = FIXTURES / "hostile-content"
+
+
+@pytest.fixture(scope="session")
+def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/fixtures/hostile-content built with --strict: legal data full of payloads."""
+    out = tmp_path_factory.mktemp("hostile") / "site"
+    result = run_build(out, "--strict", "--data", str(HOSTILE / "events.yaml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass

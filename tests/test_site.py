@@ -17,7 +17,6 @@ from jsonschema import Draft202012Validator
 
 from timeline.check import check
 from timeline.dates import PartialDate
-from timeline.render import CSP
 
 
 class _Page(HTMLParser):
@@ -109,16 +108,12 @@ def test_no_request_leaves_the_site(pages):
     assert external == []
 
 
-def test_every_page_has_one_h1_lang_and_the_content_security_policy(pages):
+def test_every_page_has_one_h1_and_lang(pages):
+    """The policy and the absence of inline code: test_security.py, over this build and the hostile one."""
     for path, page in pages.items():
         tags = [tag for tag, _ in page.tags]
         assert tags.count("h1") == 1, path
         assert ("html", {"lang": "en"}) in page.tags, path
-        policies = [a.get("content") for t, a in page.tags if t == "meta" and a.get("http-equiv")]
-        assert policies == [CSP], path
-        assert not [a for t, a in page.tags if t == "script" and "src" not in a], f"{path}: inline script"
-        assert not [a for _, a in page.tags if any(name.startswith("on") for name in a)], f"{path}: handler"
-        assert "style" not in tags, f"{path}: inline style"
 
 
 def test_every_citation_is_marked_in_its_source_and_links_back(built_site, pages, timeline):

@@ -118,6 +118,17 @@ def events_json(data: SiteData) -> str:
     return dump(document)
 
 
+# A cell that starts like this is a formula to a spreadsheet ("=HYPERLINK(...)" would
+# run when the file is opened): OWASP's advice on CSV injection, an apostrophe before
+# it, which spreadsheets read as "this cell is text" and do not show.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: str) -> str:
+    """A cell's text as a spreadsheet should show it, never as a formula to run."""
+    return f"'{value}" if value.startswith(_FORMULA_START) else value
+
+
 CSV_COLUMNS = (
     "id", "date", "end", "display_date", "date_note", "era", "background", "status",
     "status_note", "title", "summary", "topics", "actors", "sources", "quotes", "url",
@@ -129,26 +140,25 @@ def events_csv(data: SiteData) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for event in data.chronological:
-        writer.writerow(
-            (
-                event.id,
-                event.date.iso,
-                event.end.iso if event.end else "",
-                display_range(event.date, event.end),
-                event.date_note or "",
-                event.era,
-                "yes" if event.background else "no",
-                event.status,
-                event.status_note or "",
-                event.title,
-                event.summary,
-                "; ".join(event.topics),
-                "; ".join(event.actors),
-                "; ".join(c.source for c in event.citations),
-                " | ".join(c.quote for c in event.citations),
-                _event_url(event),
-            )
+        cells = (
+            event.id,
+            event.date.iso,
+            event.end.iso if event.end else "",
+            display_range(event.date, event.end),
+            event.date_note or "",
+            event.era,
+            "yes" if event.background else "no",
+            event.status,
+            event.status_note or "",
+            event.title,
+            event.summary,
+            "; ".join(event.topics),
+            "; ".join(event.actors),
+            "; ".join(c.source for c in event.citations),
+            " | ".join(c.quote for c in event.citations),
+            _event_url(event),
         )
+        writer.writerow(spreadsheet_text(cell) for cell in cells)
     return buffer.getvalue()
 
 
@@ -160,6 +170,12 @@ def _timelinejs_date(date: PartialDate) -> dict[str, str]:
     if date.day is not None:
         parts["day"] = str(date.day)
     return parts
+
+
+def _timelinejs_group(title: str) -> str:
+    """TimelineJS takes a group's text out of HTML, then inserts that text as HTML:
+    escaped twice, the era's title reaches the reader as typed, never as markup."""
+    return str(escape(str(escape(title))))
 
 
 def timeline_json(data: SiteData) -> str:
@@ -181,7 +197,7 @@ def timeline_json(data: SiteData) -> str:
             # otherwise word a range itself, in another style.
             "display_date": display_range(event.date, event.end),
             "text": {"headline": str(escape(event.title)), "text": text},
-            "group": data.eras[event.era].title,
+            "group": _timelinejs_group(data.eras[event.era].title),
         }
         if event.end is not None:
             record["end_date"] = _timelinejs_date(event.end)

@@ -19,9 +19,12 @@ from .dates import PartialDate, display_range
 from .model import Event, Source
 from .site import SiteData
 
-# Every page carries this policy; nothing the site serves needs more.
+# Every page carries this policy; nothing the site serves needs more. Pagefind
+# compiles WebAssembly: in its web worker, which this policy does not govern, or,
+# when the worker fails, on the page itself, which needs 'wasm-unsafe-eval' (it
+# allows compiling WebAssembly, not eval() or inline script).
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'"
 )
 NAV = (

