@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/stages.py DATA OUT
 
-Calls build.py's pipeline functions in the order build.build() does — load,
-check, render, write (with the swap into OUT), search index — and prints one
+Runs build.build() itself, timing each stage as the pipeline reports it (load,
+check, render, write with the swap into OUT, search index), and prints one
 JSON line: the seconds of each stage, the files written and the peak RSS of
 this process. (Its children's peak would not tell Pagefind's own: on Linux a
 child spawned by vfork starts its peak at its parent's, so bench/run.py runs
@@ -25,8 +25,6 @@ sys.path.insert(0, str(ROOT))
 
 import build  # noqa: E402 - build.py is the pipeline, beside bench/
 from timeline import cli  # noqa: E402
-from timeline.search import index  # noqa: E402
-from timeline.writer import staging, write  # noqa: E402
 
 
 def main() -> int:
@@ -38,31 +36,26 @@ def main() -> int:
     args = parser.parse_args()
     project = cli.project_of(argparse.Namespace(data=args.data, seeds=None, base_url=None))
     clock = time.perf_counter
-    start = clock()
-    loaded = build.load(project)
-    loaded_at = clock()
-    checked = build.check(loaded)
-    checked_at = clock()
+    laps: list[tuple[str, float]] = [("start", clock())]
+    notes: list[str] = []
+    checked = build.build(
+        project, args.out, log=notes.append, lap=lambda stage: laps.append((stage, clock()))
+    )
     if checked.errors:
         print(f"{len(checked.errors)} errors in {args.data}: {checked.errors[0].message}", file=sys.stderr)
         return 1
-    pages = build.render_site(checked, project)
-    rendered_at = clock()
-    with staging(args.out) as folder:
-        write(pages, folder)
-        written_at = clock()
-        note = index(folder)
-        indexed_at = clock()
-    swapped_at = clock()
+    took = {stage: at - laps[i][1] for i, (stage, at) in enumerate(laps[1:])}
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
     stages = {
-        "load": loaded_at - start,
-        "check": checked_at - loaded_at,
-        "render": rendered_at - checked_at,
-        "write": (written_at - rendered_at) + (swapped_at - indexed_at),  # the swap is part of writing
-        "index": indexed_at - written_at,
+        "load": took["load"],
+        "check": took["check"],
+        "render": took["render"],
+        "write": took["write"] + took["swap"],  # the swap is part of writing
+        "index": took["index"],
     }
-    print(json.dumps({"stages": stages, "files": len(pages), "rss_kb": own, "search": note}))
+    files = int(notes[-1].split()[1])  # "site: N files written to ..."
+    note = next(n for n in notes if n.startswith("search:"))
+    print(json.dumps({"stages": stages, "files": files, "rss_kb": own, "search": note}))
     return 0
 
 
