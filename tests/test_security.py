@@ -44,6 +44,8 @@ from timeline.schema import load_schema
 # ---- the payloads -------------------------------------------------------------
 
 # In every plain-text field (titles, labels, notes, quotes) and in the seed documents.
+# The schema's pattern for "any text that is not blank" (see its $comment).
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 PLAIN = [
     "<script>alert('pwned')</script>",
     "<img src=x id=pwned onerror=alert('pwned')>",
@@ -190,7 +192,7 @@ def free_text(node: dict[str, Any], value: Any, path: str = "") -> Iterator[tupl
     elif kind == "array":
         for item in (value if isinstance(value, list) else []) or [None]:
             yield from free_text(node["items"], item, f"{path}[]")
-    elif kind == "string" and node.get("pattern", r"\S") == r"\S":
+    elif kind == "string" and node.get("pattern", NOT_BLANK) == NOT_BLANK:
         yield path, value
 
 

@@ -163,6 +163,13 @@ class SiteData:
     def _chronological_rank(self) -> dict[str, int]:
         return {event.id: i for i, event in enumerate(self.chronological)}
 
+    def source_refs(self, event: Event) -> list[tuple[Source, int]]:
+        """The event's sources, each once in citation order, with the number of its first citation."""
+        first: dict[str, int] = {}
+        for number, citation in enumerate(event.citations, start=1):
+            first.setdefault(citation.source, number)
+        return [(self.sources[key], number) for key, number in first.items()]
+
     def citing_events(self, source_id: str) -> list[Event]:
         seen: dict[str, Event] = {}
         for passage in self.passages[source_id]:
