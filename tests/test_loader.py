@@ -103,6 +103,9 @@ def problems_of(text):
             ],
         ),
         ("a: \x07\n", [(1, 4, "character U+0007 is not allowed in YAML; remove it")]),
+        # libyaml counts that position in bytes; the editor's columns and lines count characters.
+        ("a: 日本日本\x07\n", [(1, 8, "character U+0007 is not allowed in YAML; remove it")]),
+        ("a: " + "日本" * 10 + "\nb: \x07\n", [(2, 4, "character U+0007 is not allowed in YAML; remove it")]),
         (
             "title: @mention\n",
             [
@@ -187,6 +190,27 @@ def test_scalars_keep_yaml_types_but_dates_and_keys_stay_text():
         ),
         (b"\xff\xfea\x00:\x00", (1, 1, "byte 0xff is not valid UTF-8; save the file as UTF-8")),
         (b"a: 1\nb: \x00\n", (2, 4, "file contains a NUL character; is it a text file?")),
+        # Columns count characters, as the parser's do, and a lone CR ends a line, as it does for YAML.
+        ("a: 日本 caf".encode() + b"\xe9\n", (1, 10, "byte 0xe9 is not valid UTF-8; save the file as UTF-8")),
+        (b"a: 1\rb: \x00\n", (2, 4, "file contains a NUL character; is it a text file?")),
+        (
+            "a: x\u2028y\n".encode(),
+            (
+                1,
+                5,
+                "character U+2028 (LINE SEPARATOR) is a line break to YAML but not to most editors; "
+                "replace it with a space or a new line",
+            ),
+        ),
+        (
+            "a: 1\nb: x\x85y\n".encode(),
+            (
+                2,
+                5,
+                "character U+0085 (NEXT LINE) is a line break to YAML but not to most editors; "
+                "replace it with a space or a new line",
+            ),
+        ),
     ],
 )
 def test_bytes_that_are_not_utf8_text_are_refused(raw, expected):

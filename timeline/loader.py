@@ -47,6 +47,13 @@ MAX_DEPTH = 32
 MAX_OPEN_BRACKETS = 256
 _BRACKET = re.compile(r"[\[\]{}]")
 
+# YAML counts a lone CR as a line break, so our own positions must too.
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+# YAML also breaks lines at these, which editors and GitHub do not: after one,
+# every line number the parser gives would be one off from what the editor sees.
+_UNSEEN_BREAKS = {"\x85": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR"}
+_UNSEEN_BREAK = re.compile(f"[{''.join(_UNSEEN_BREAKS)}]")
+
 Path = tuple[str | int, ...]
 Mark = tuple[int, int]  # line and column, both counted from 1
 
@@ -81,9 +88,11 @@ class Document:
 
 
 def position_in(text: str, index: int) -> Mark:
-    """Line and column of a character index."""
-    line = text.count("\n", 0, index) + 1
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+    """Line and column of a character index, counting line breaks as the YAML parser does."""
+    before = text[:index]
+    breaks = _LINE_BREAK.findall(before)
+    line_start = max(before.rfind("\n"), before.rfind("\r")) + 1
+    return len(breaks) + 1, index - line_start + 1
 
 
 def decode(raw: bytes) -> tuple[str | None, list[Problem]]:
@@ -102,8 +111,9 @@ def decode(raw: bytes) -> tuple[str | None, list[Problem]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        # Everything before the bad byte is valid, and the column counts characters, not bytes.
+        before = raw[: exc.start].decode("utf-8")
+        line, column = position_in(before, len(before))
         return None, [
             Problem(
                 line,
@@ -114,6 +124,18 @@ def decode(raw: bytes) -> tuple[str | None, list[Problem]]:
     if "\x00" in text:
         line, column = position_in(text, text.index("\x00"))
         return None, [Problem(line, column, "file contains a NUL character; is it a text file?")]
+    unseen = _UNSEEN_BREAK.search(text)
+    if unseen:
+        line, column = position_in(text, unseen.start())
+        character = unseen.group()
+        return None, [
+            Problem(
+                line,
+                column,
+                f"character U+{ord(character):04X} ({_UNSEEN_BREAKS[character]}) is a line break to YAML "
+                "but not to most editors; replace it with a space or a new line",
+            )
+        ]
     return text, []
 
 
@@ -249,12 +271,11 @@ class _Builder:
 def _syntax_problem(exc: yaml.YAMLError, text: str) -> Problem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     if isinstance(exc, yaml.reader.ReaderError):
-        line, column = position_in(text, exc.position)
-        return Problem(
-            line,
-            column,
-            f"character U+{_codepoint(exc.character):04X} is not allowed in YAML; remove it",
-        )
+        character = chr(_codepoint(exc.character))
+        # libyaml gives the position in bytes of UTF-8, not in characters; the reader
+        # stops at the first character it refuses, so its first occurrence is the one.
+        line, column = position_in(text, text.find(character))
+        return Problem(line, column, f"character U+{ord(character):04X} is not allowed in YAML; remove it")
     what = " ".join(
         str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part
     )
@@ -278,7 +299,7 @@ def _codepoint(character: int | str) -> int:
 def _character_at(text: str, mark: Any) -> str:
     if mark is None:
         return ""
-    lines = text.split("\n", mark.line + 1)
+    lines = _LINE_BREAK.split(text, mark.line + 1)
     line = lines[mark.line] if mark.line < len(lines) else ""
     return line[mark.column] if mark.column < len(line) else ""
 
