@@ -168,6 +168,13 @@ def test_every_value_and_key_knows_its_position():
     assert document.where(("events", 0, "summary")) == (4, 5)
 
 
+@pytest.mark.parametrize("text", ["0x7de", "03736", "2_014", "+2014", "33:34", "!!int 0x7de"])
+def test_numbers_only_yaml_1_1_reads_as_2014_stay_text(text):
+    document, problems = load(f"date: {text}\n")
+    assert problems == []
+    assert document.data == {"date": text.removeprefix("!!int ")}
+
+
 def test_scalars_keep_yaml_types_but_dates_and_keys_stay_text():
     document, _ = load("date: 2014-03-04\nyear: 2014\nflag: yes\nempty:\nno: x\n'q': \"2014\"\n")
     assert document.data == {

@@ -66,6 +66,8 @@ _SCALAR_TYPES = {
     "tag:yaml.org,2002:float": "construct_yaml_float",
 }
 _CORE_TAGS = {_STR, _TIMESTAMP, *_SCALAR_TYPES}
+_INT = "tag:yaml.org,2002:int"
+_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)")
 
 
 @dataclass(frozen=True)
@@ -239,6 +241,10 @@ class _Builder:
         else:
             tag = event.tag
             self.check_tag(event)
+        if tag == _INT and not _DECIMAL.fullmatch(event.value):
+            # YAML 1.1 also reads 0x7de, 03736, 2_014, +2014 and 33:34 as the number 2014.
+            # Nobody writes a year that way: as text, the date rules refuse it.
+            return event.value
         if tag in _SCALAR_TYPES:
             node = yaml.ScalarNode(tag, event.value)
             return getattr(self.constructor, _SCALAR_TYPES[tag])(node)
