@@ -226,3 +226,16 @@ def test_well_formed_ids_pass(tmp_path, good):
     data = project / "events.yaml"
     data.write_text(data.read_text().replace("id: lng-share-2014", f'id: "{good}"', 1))
     assert check(data, project / "seeds").errors == []
+
+
+def test_a_refused_alias_gets_no_second_message_about_its_value(tmp_path):
+    project = _copy_valid(tmp_path)
+    data = project / "events.yaml"
+    text = data.read_text().replace("topics: [diplomacy, lng]", "topics: &both [diplomacy, lng]", 1)
+    data.write_text(text.replace("topics: [lng]", "topics: *both", 1))
+    checked = check(data, project / "seeds")
+    # Not also "topics should be a list, not empty": the editor wrote no empty value.
+    assert [(p.line, p.message) for p in checked.problems] == [
+        (39, "anchor '&both' is not allowed here; write each value out in full"),
+        (49, "alias '*both' is not allowed here; write the value out in full"),
+    ]

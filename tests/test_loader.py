@@ -130,6 +130,13 @@ def test_billion_laughs_is_refused_without_expanding():
     assert document.data["a9"] == [None] * 9  # aliases are never followed
 
 
+def test_refused_values_are_known_so_no_other_message_is_given_for_them():
+    document, _ = load("a: &x [1]\nb: *x\nc: " + "[" * 40 + "]" * 40 + "\n")
+    assert document.refused == {("b",), ("c", *[0] * (MAX_DEPTH - 1))}
+    assert document.is_refused(("b", 0))
+    assert not document.is_refused(("a",))
+
+
 @pytest.mark.parametrize(
     "text",
     [

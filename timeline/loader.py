@@ -77,6 +77,12 @@ class Document:
     data: dict[str, Any]
     values: dict[Path, Mark] = field(repr=False)
     keys: dict[Path, Mark] = field(repr=False)
+    # Values refused while loading (aliases, nesting too deep): None in `data`, already reported.
+    refused: frozenset[Path] = field(default=frozenset(), repr=False)
+
+    def is_refused(self, path: Path) -> bool:
+        """Whether the value at `path`, or one that holds it, was refused while loading."""
+        return any(path[:i] in self.refused for i in range(len(path) + 1))
 
     def where(self, path: Path) -> Mark:
         """The position of the value at `path`, or of its nearest ancestor."""
@@ -150,6 +156,7 @@ class _Builder:
         self.constructor = yaml.constructor.SafeConstructor()
         self.values: dict[Path, Mark] = {}
         self.keys: dict[Path, Mark] = {}
+        self.refused: set[Path] = set()
         self.problems: list[Problem] = []
 
     def problem(self, event: Any, message: str) -> None:
@@ -180,6 +187,7 @@ class _Builder:
         event = self.parser.get_event()
         self.values[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
         if isinstance(event, AliasEvent):
+            self.refused.add(path)
             self.problem(
                 event,
                 f"alias '*{event.anchor}' is not allowed here; write the value out in full",
@@ -193,6 +201,7 @@ class _Builder:
         if isinstance(event, ScalarEvent):
             return self.scalar(event)
         if depth >= MAX_DEPTH:
+            self.refused.add(path)
             self.problem(event, f"nesting deeper than {MAX_DEPTH} levels; events.yaml never needs this")
             self.skip_collection()
             return None
@@ -373,4 +382,4 @@ def load(text: str) -> tuple[Document | None, list[Problem]]:
                 "the top level must be a mapping of site, topics, actors, eras, sources and events",
             ),
         ]
-    return Document(data, builder.values, builder.keys), builder.problems
+    return Document(data, builder.values, builder.keys, frozenset(builder.refused)), builder.problems

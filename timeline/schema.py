@@ -99,8 +99,10 @@ def validate(document: Document) -> tuple[list[Problem], set[Path]]:
     flagged: set[Path] = set()
     for error in _validator().iter_errors(document.data):
         for path, problem in _translate(error, document):
-            problems.append(problem)
             flagged.add(path)
+            # An alias the loader refused is None here; "should be a list, not empty" would mislead.
+            if not document.is_refused(path):
+                problems.append(problem)
     return problems, flagged
 
 
