@@ -9,6 +9,8 @@ from conftest import FIXTURES, ROOT
 
 from timeline.check import InputError, check
 from timeline.cli import main
+from timeline.preview import error_page
+from timeline.problems import Problem, format_github, format_text
 
 BROKEN = FIXTURES / "broken"
 VALID = FIXTURES / "valid"
@@ -239,3 +241,31 @@ def test_a_refused_alias_gets_no_second_message_about_its_value(tmp_path):
         (39, "anchor '&both' is not allowed here; write each value out in full"),
         (49, "alias '*both' is not allowed here; write the value out in full"),
     ]
+
+
+def test_invisible_characters_in_a_message_are_shown_by_code():
+    # A zero-width space must not hide in the id it breaks, and a right-to-left
+    # override must not reorder the rest of the line on the editor's terminal.
+    problem = Problem(3, 9, "id 'a\u200bb\u202ec' is wrong", details=("closest: x\u00a0y",))
+    assert format_text("events.yaml", [problem]) == (
+        "events.yaml:3:9: error: id 'a<U+200B>b<U+202E>c' is wrong\n    closest: x<U+00A0>y"
+    )
+    assert format_github("events.yaml", [problem]).endswith(
+        "::id 'a<U+200B>b<U+202E>c' is wrong%0Aclosest: x<U+00A0>y"
+    )
+    assert (
+        "id &#x27;a&lt;U+200B&gt;b&lt;U+202E&gt;c&#x27; is wrong"
+        in error_page("events.yaml", [problem]).decode()
+    )
+
+
+def test_every_value_quoted_in_a_message_is_cut_short(tmp_path):
+    project = _copy_valid(tmp_path)
+    data = project / "events.yaml"
+    data.write_text(
+        data.read_text().replace(
+            "era: crimea-2014\n    title: Japan", f"era: {'a' * 100_000}\n    title: Japan"
+        )
+    )
+    (problem,) = check(data, project / "seeds").problems
+    assert problem.message == f"unknown era '{'a' * 59}…'"

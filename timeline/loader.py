@@ -26,7 +26,7 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-from .problems import Problem
+from .problems import Problem, shown
 
 try:  # libyaml's parser is several times faster; the pure-Python one gives the same events.
     from yaml.cyaml import CParser as _Parser
@@ -190,13 +190,13 @@ class _Builder:
             self.refused.add(path)
             self.problem(
                 event,
-                f"alias '*{event.anchor}' is not allowed here; write the value out in full",
+                f"alias '*{shown(event.anchor)}' is not allowed here; write the value out in full",
             )
             return None
         if event.anchor is not None:
             self.problem(
                 event,
-                f"anchor '&{event.anchor}' is not allowed here; write each value out in full",
+                f"anchor '&{shown(event.anchor)}' is not allowed here; write each value out in full",
             )
         if isinstance(event, ScalarEvent):
             return self.scalar(event)
@@ -232,7 +232,7 @@ class _Builder:
                 first = self.keys[(*path, key)]
                 self.problem(
                     key_event,
-                    f"duplicate key '{key}' (first at line {first[0]}); "
+                    f"duplicate key '{shown(key)}' (first at line {first[0]}); "
                     "YAML would silently keep only the last one, so remove or rename one",
                 )
                 self.skip_value()
@@ -265,7 +265,7 @@ class _Builder:
         tag = getattr(event, "tag", None)
         if tag is not None and tag != "!" and tag not in _CORE_TAGS and tag not in allowed:
             short = tag.replace("tag:yaml.org,2002:", "!!")
-            self.problem(event, f"YAML tag '{short}' is not allowed; remove it")
+            self.problem(event, f"YAML tag '{shown(short)}' is not allowed; remove it")
 
     def skip_value(self) -> None:
         event = self.parser.get_event()

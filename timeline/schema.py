@@ -12,7 +12,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from .loader import Document, Path
-from .problems import Problem
+from .problems import Problem, shown
 
 SCHEMA_FILE = FilePath(__file__).resolve().parent.parent / "schema" / "events.schema.json"
 
@@ -44,7 +44,7 @@ def _validator() -> Draft202012Validator:
 def did_you_mean(word: str, choices: object) -> str:
     """' (did you mean 'x'?)' when a choice is close to `word`, else ''."""
     close = difflib.get_close_matches(str(word), sorted(map(str, choices)), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return f" (did you mean '{shown(close[0])}'?)" if close else ""
 
 
 def describe(value: Any) -> str:
@@ -61,12 +61,6 @@ def describe(value: Any) -> str:
     return "a mapping"
 
 
-def shown(value: Any, limit: int = 60) -> str:
-    """A value quoted in a message, cut short: a 1 MB title must not fill the terminal."""
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def name_of(path: Path) -> str:
     """A readable name for the value at `path`: 'title', 'topics item 2', 'events'."""
     if not path:
@@ -75,7 +69,7 @@ def name_of(path: Path) -> str:
     if isinstance(last, int):
         parent = path[-2] if len(path) > 1 else "list"
         return f"{parent} item {last + 1}"
-    return str(last)
+    return shown(last)
 
 
 def _properties_at(path: Path) -> set[str]:
@@ -127,7 +121,7 @@ def _translate(error: ValidationError, document: Document) -> Iterator[tuple[Pat
         for key in instance:
             if key not in known:
                 hint = did_you_mean(key, known) or f"; expected one of: {', '.join(sorted(known))}"
-                yield at_key((*path, key), f"unknown key '{key}'{hint}")
+                yield at_key((*path, key), f"unknown key '{shown(key)}'{hint}")
     elif kind == "required" and isinstance(instance, dict):
         # A misspelt key ("sumary") is reported as unknown, with its correction; saying
         # that "summary" is missing as well would only repeat it.
