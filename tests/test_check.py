@@ -159,6 +159,13 @@ def test_io_errors_exit_with_status_2(tmp_path, capsys, setup, message):
         ('last: "nuclear power plants."', 'last: "nuclear power station."',
          "body.last 'nuclear power station.' is not in seeds/004_85f1257b8790f843.txt"),
         ("    title: Japan buys", "    sumary: x\n    title: Japan buys", "unknown key 'sumary' (did you mean 'summary'?)"),
+        # One message for one mistake, and no advice that leads to another.
+        ("title: Japan buys a tenth of its LNG from Russia's east", "title:", "title should be text, not empty; give a value"),
+        ('date_note: The article, dated 4 March 2014, says "on Tuesday".', "date_note:",
+         "date_note should be text, not empty; give a value or remove the key"),
+        ('quote: "Japan now consumes a third … purchased 10 percent of its supplies from Russia’s east"', 'quote: ""',
+         "quote must not be blank"),
+        ("date: 2014\n", "date: .inf\n", "date should be text or a whole number, not the number inf; put it in quotes"),
     ],
 )  # fmt: skip
 def test_each_rule_reports_its_problem(tmp_path, replace, by, expected):
@@ -195,30 +202,32 @@ def test_hostile_files_end_in_a_located_message_not_a_traceback(tmp_path, conten
 
 
 @pytest.mark.parametrize(
-    "bad",
+    ("bad", "named"),
     [
-        "Bad Id",
-        "UPPER",
-        "a--b",
-        "-a",
-        "a-",
-        "a/b",
-        "..",
-        "a_b",
-        "caf\u00e9",
-        "\uff41bc",
-        "a\u200bb",
-        "a\u202eb",
-        "a.b",
+        ("Bad Id", ""),
+        ("UPPER", ""),
+        ("a--b", ""),
+        ("-a", ""),
+        ("a-", ""),
+        ("a/b", ""),
+        ("..", ""),
+        ("a_b", ""),
+        # Characters that look right, or not at all, are named.
+        ("caf\u00e9", "; it contains U+00E9 LATIN SMALL LETTER E WITH ACUTE"),
+        ("\uff41bc", "; it contains U+FF41 FULLWIDTH LATIN SMALL LETTER A"),
+        ("c\u0430fe", "; it contains U+0430 CYRILLIC SMALL LETTER A"),
+        ("a\u200bb", "; it contains U+200B ZERO WIDTH SPACE"),
+        ("a\u202eb", "; it contains U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("a.b", ""),
     ],
 )
-def test_ids_must_be_lowercase_hyphenated(tmp_path, bad):
+def test_ids_must_be_lowercase_hyphenated(tmp_path, bad, named):
     project = _copy_valid(tmp_path)
     data = project / "events.yaml"
     data.write_text(data.read_text().replace("id: lng-share-2014", f'id: "{bad}"', 1), encoding="utf-8")
     checked = check(data, project / "seeds")
     assert [p.message for p in checked.errors] == [
-        f"id '{bad}' must be lowercase letters and digits joined by single hyphens, such as 'motegi-no-change-2014'"
+        f"id '{bad}' must be lowercase letters and digits joined by single hyphens, such as 'motegi-no-change-2014'{named}"
     ]
 
 

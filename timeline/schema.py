@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import unicodedata
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path as FilePath
@@ -72,12 +73,31 @@ def name_of(path: Path) -> str:
     return shown(last)
 
 
-def _properties_at(path: Path) -> set[str]:
-    """The keys the schema allows in the mapping at `path`."""
+def _schema_at(path: Path) -> dict[str, Any]:
+    """The part of the schema that describes the value at `path`."""
     node: dict[str, Any] = load_schema()
     for step in path:
         node = node.get("items", {}) if isinstance(step, int) else node.get("properties", {}).get(step, {})
-    return set(node.get("properties", {}))
+    return node
+
+
+def _properties_at(path: Path) -> set[str]:
+    """The keys the schema allows in the mapping at `path`."""
+    return set(_schema_at(path).get("properties", {}))
+
+
+def _is_required(path: Path) -> bool:
+    return bool(path) and path[-1] in _schema_at(path[:-1]).get("required", ())
+
+
+def _odd_character(text: str) -> str:
+    """'; it contains U+0430 CYRILLIC SMALL LETTER A' for the first character outside printable
+    ASCII: in an id, a look-alike letter or an invisible character is otherwise hard to find."""
+    for character in text:
+        if not (character.isascii() and character.isprintable()):
+            name = unicodedata.name(character, "")
+            return f"; it contains U+{ord(character):04X}" + (f" {name}" if name else "")
+    return ""
 
 
 def _inside(path: Path, instance: dict[str, Any]) -> str:
@@ -143,7 +163,8 @@ def _translate(error: ValidationError, document: Document) -> Iterator[tuple[Pat
     elif kind == "pattern" and "propertyNames" in error.schema_path:
         # A key of a vocabulary: jsonschema reports it at the mapping, we at the key.
         noun = str(path[-1]).removesuffix("s") if path else "key"
-        yield at_key((*path, instance), f"{noun} id '{shown(instance)}' {schema.get('patternErrorMessage')}")
+        message = f"{noun} id '{shown(instance)}' {schema.get('patternErrorMessage')}"
+        yield at_key((*path, instance), message + _odd_character(instance))
     elif kind == "type":
         expected = error.validator_value
         expected = [expected] if isinstance(expected, str) else expected
@@ -152,14 +173,14 @@ def _translate(error: ValidationError, document: Document) -> Iterator[tuple[Pat
         if "string" in expected and not isinstance(instance, (list, dict)) and instance is not None:
             hint = "; put it in quotes"
         elif instance is None:
-            hint = "; give a value or remove the key"
+            hint = "; give a value" if _is_required(path) else "; give a value or remove the key"
         yield at_value(path, f"{name_of(path)} should be {words}, not {describe(instance)}{hint}")
     elif kind == "pattern":
         message = schema.get("patternErrorMessage", "has the wrong form")
         if message == "must not be blank":
             yield at_value(path, f"{name_of(path)} {message}")
         else:
-            yield at_value(path, f"{name_of(path)} '{shown(instance)}' {message}")
+            yield at_value(path, f"{name_of(path)} '{shown(instance)}' {message}{_odd_character(instance)}")
     elif kind == "enum":
         options = ", ".join(map(str, error.validator_value))
         yield at_value(
@@ -168,7 +189,9 @@ def _translate(error: ValidationError, document: Document) -> Iterator[tuple[Pat
             + did_you_mean(shown(instance), error.validator_value),
         )
     elif kind == "minLength":
-        yield at_value(path, f"{name_of(path)} is empty")
+        # An empty text also fails the pattern "\S", whose "must not be blank" says it once.
+        if "pattern" not in schema:
+            yield at_value(path, f"{name_of(path)} is empty")
     elif kind == "maxLength":
         yield at_value(
             path,
@@ -184,7 +207,8 @@ def _translate(error: ValidationError, document: Document) -> Iterator[tuple[Pat
                 yield at_value(path, f"{name_of(path)} lists '{shown(item)}' twice")
             seen.add(item)
     elif kind in ("minimum", "maximum"):
-        yield at_value(path, f"{name_of(path)} {instance} is not a four-digit year")
+        if isinstance(instance, int):  # .inf and 2014.5 are reported, once, by "type"
+            yield at_value(path, f"{name_of(path)} {instance} is not a four-digit year")
     elif kind in ("if", "then"):
         return  # the 'required' inside 'then' reports it
     else:  # pragma: no cover - every keyword the schema uses is handled above
