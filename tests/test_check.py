@@ -278,3 +278,20 @@ def test_every_value_quoted_in_a_message_is_cut_short(tmp_path):
     )
     (problem,) = check(data, project / "seeds").problems
     assert problem.message == f"unknown era '{'a' * 59}…'"
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "expected"),
+    [
+        ("actors:\n  japan: Japan\n  russia: Russia", "actors: [japan, russia]",
+         ["actors should be a mapping of keys and values, not a list"]),
+        ("eras:\n  - id: crimea-2014\n", "eras: crimea-2014\nold_eras:\n  - id: crimea-2014\n",
+         ["eras should be a list, not text", "unknown key 'old_eras' (did you mean 'eras'?)"]),
+    ],
+)  # fmt: skip
+def test_a_malformed_declaration_is_reported_without_every_reference_to_it(tmp_path, replace, by, expected):
+    project = _copy_valid(tmp_path)
+    data = project / "events.yaml"
+    data.write_text(data.read_text().replace(replace, by, 1))
+    # Not also "unknown actor 'japan'" at each event: the editor did declare it, wrongly.
+    assert [p.message for p in check(data, project / "seeds").problems] == expected

@@ -49,7 +49,11 @@ class Context:
                 return None
         return node if self.ok(path) else None
 
-    def ids(self, kind: str) -> set[str]:
+    def ids(self, kind: str) -> set[str] | None:
+        """The ids declared under `kind`; None when the schema found `kind` itself malformed
+        (eras: given as text, say), so references to it are not all reported again as unknown."""
+        if not self.ok((kind,)):
+            return None
         if kind in ("topics", "actors"):
             vocabulary = self.document.data.get(kind)
             return set(vocabulary) if isinstance(vocabulary, dict) else set()
@@ -119,16 +123,18 @@ def references(ctx: Context) -> Iterator[Problem]:
     eras, topics, actors, sources = (ctx.ids(k) for k in ("eras", "topics", "actors", "sources"))
     for i, _ in ctx.items("events"):
         era = ctx.value(("events", i, "era"))
-        if isinstance(era, str) and era not in eras:
+        if isinstance(era, str) and eras is not None and era not in eras:
             yield ctx.at(("events", i, "era"), f"unknown era '{shown(era)}'{did_you_mean(era, eras)}")
         for field, declared, noun in (("topics", topics, "topic"), ("actors", actors, "actor")):
             values = ctx.value(("events", i, field))
-            for j, value in enumerate(values if isinstance(values, list) else ()):
+            if declared is None or not isinstance(values, list):
+                continue
+            for j, value in enumerate(values):
                 if isinstance(value, str) and ctx.ok(("events", i, field, j)) and value not in declared:
                     hint = did_you_mean(value, declared) or f"; declare it under '{field}' first"
                     yield ctx.at(("events", i, field, j), f"unknown {noun} '{shown(value)}'{hint}")
         for j, source in _citation_values(ctx, i, "source"):
-            if source not in sources:
+            if sources is not None and source not in sources:
                 yield ctx.at(
                     ("events", i, "citations", j, "source"),
                     f"unknown source '{shown(source)}'{did_you_mean(source, sources)}",
