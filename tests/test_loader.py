@@ -102,6 +102,75 @@ def problems_of(text):
                 )
             ],
         ),
+        # The parser stops after the quoted text; the hint says where the quote went wrong.
+        (
+            'a: "open\nb: 1\nc: "x"\n',
+            [
+                (
+                    3,
+                    5,
+                    "YAML syntax error: while parsing a block mapping did not find expected key "
+                    "(the quoted text before this began on line 1; is its closing quote missing?)",
+                )
+            ],
+        ),
+        (
+            'a: "say "no" now"\n',
+            [
+                (
+                    1,
+                    10,
+                    "YAML syntax error: while parsing a block mapping did not find expected key "
+                    '(a " inside a text in double quotes ends it; write it as \\" or put the text in single quotes)',
+                )
+            ],
+        ),
+        (
+            "a: 'it's'\n",
+            [
+                (
+                    1,
+                    8,
+                    "YAML syntax error: while parsing a block mapping did not find expected key "
+                    "(a ' inside a text in single quotes ends it; write it as '')",
+                )
+            ],
+        ),
+        # A key indented too far continues the value above; no ': ' needs quoting.
+        (
+            "a:\n  b: 1\n   c: 2\n",
+            [
+                (
+                    3,
+                    5,
+                    "YAML syntax error: mapping values are not allowed in this context "
+                    "(check the indentation of this line and the one before)",
+                )
+            ],
+        ),
+        (
+            "a:\n  b: 1\n  -\n",
+            [
+                (
+                    3,
+                    3,
+                    "YAML syntax error: while parsing a block mapping did not find expected key "
+                    "(a '-' starts a list item, which cannot go here; check its indentation or remove it); "
+                    "it began at line 2",
+                )
+            ],
+        ),
+        (
+            "a: [1, 2\nb: 3\n",
+            [
+                (
+                    2,
+                    2,
+                    "YAML syntax error: while parsing a flow sequence did not find expected ',' or ']' "
+                    "(a '[' is not closed with ']', or a ',' is missing); it began at line 1",
+                )
+            ],
+        ),
         ("a: \x07\n", [(1, 4, "character U+0007 is not allowed in YAML; remove it")]),
         # libyaml counts that position in bytes; the editor's columns and lines count characters.
         ("a: 日本日本\x07\n", [(1, 8, "character U+0007 is not allowed in YAML; remove it")]),

@@ -295,14 +295,16 @@ def _syntax_problem(exc: yaml.YAMLError, text: str) -> Problem:
         str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part
     )
     message = f"YAML syntax error: {what or exc}"
-    hint = _syntax_hint(what, _character_at(text, mark))
+    if mark is None:
+        return Problem(1, 1, message)
+    quoted = _quoted_before(text, mark) if isinstance(exc, yaml.parser.ParserError) else None
+    hint = _quote_hint(quoted, mark) if quoted else _syntax_hint(what, _line_at(text, mark), mark.column)
     if hint:
         message += f" ({hint})"
     context_mark = getattr(exc, "context_mark", None)
-    if context_mark is not None and mark is not None and context_mark.line != mark.line:
+    # Where the mapping or list began matters less than where a quoted text began.
+    if context_mark is not None and context_mark.line != mark.line and not quoted:
         message += f"; it began at line {context_mark.line + 1}"
-    if mark is None:
-        return Problem(1, 1, message)
     return Problem(mark.line + 1, mark.column + 1, message)
 
 
@@ -311,15 +313,46 @@ def _codepoint(character: int | str) -> int:
     return character if isinstance(character, int) else ord(character)
 
 
-def _character_at(text: str, mark: Any) -> str:
-    if mark is None:
-        return ""
+def _line_at(text: str, mark: Any) -> str:
     lines = _LINE_BREAK.split(text, mark.line + 1)
-    line = lines[mark.line] if mark.line < len(lines) else ""
-    return line[mark.column] if mark.column < len(line) else ""
+    return lines[mark.line] if mark.line < len(lines) else ""
 
 
-def _syntax_hint(what: str, character: str) -> str:
+def _quoted_before(text: str, mark: Any) -> Any:
+    """The quoted text that ends just where the parser stopped, if one does.
+
+    Text after a closing quote is the commonest syntax error, and the parser
+    reports it there, far from the cause: a quote never closed lines above,
+    or a quote inside a quoted text.
+    """
+    scanner = _Parser(text)
+    previous = None
+    try:
+        while scanner.check_token():
+            token = scanner.get_token()
+            if (token.start_mark.line, token.start_mark.column) >= (mark.line, mark.column):
+                break
+            previous = token
+    except yaml.YAMLError:
+        pass
+    finally:
+        scanner.dispose()
+    if isinstance(previous, yaml.ScalarToken) and previous.style in ("'", '"'):
+        return previous
+    return None
+
+
+def _quote_hint(token: Any, mark: Any) -> str:
+    if token.start_mark.line != mark.line:
+        began = token.start_mark.line + 1
+        return f"the quoted text before this began on line {began}; is its closing quote missing?"
+    if token.style == '"':
+        return 'a " inside a text in double quotes ends it; write it as \\" or put the text in single quotes'
+    return "a ' inside a text in single quotes ends it; write it as ''"
+
+
+def _syntax_hint(what: str, line: str, column: int) -> str:
+    character = line[column] if column < len(line) else ""
     if "tab character" in what:
         return "YAML indents with spaces, not tabs"
     if "cannot start any token" in what:
@@ -328,9 +361,26 @@ def _syntax_hint(what: str, character: str) -> str:
         if character:
             return f"a value cannot start with {character!r} unless it is put in quotes"
     if "mapping values are not allowed" in what:
+        if re.fullmatch(r" *[^\s:]+", line[:column]):
+            # A lone key here continues the value above it: the line is indented too far.
+            return "check the indentation of this line and the one before"
         return "a value containing ': ' must be put in quotes"
-    if "could not find expected ':'" in what or "expected <block end>" in what:
+    if "did not find expected key" in what and character == "-":
+        return "a '-' starts a list item, which cannot go here; check its indentation or remove it"
+    if any(
+        words in what
+        for words in (
+            "could not find expected ':'",
+            "expected <block end>",
+            "did not find expected key",
+            "did not find expected '-' indicator",
+        )
+    ):
         return "check the indentation of this line and the one before"
+    if "did not find expected ',' or ']'" in what:
+        return "a '[' is not closed with ']', or a ',' is missing"
+    if "did not find expected ',' or '}'" in what:
+        return "a '{' is not closed with '}', or a ',' is missing"
     if "found unexpected end of stream" in what or "found unexpected end" in what:
         return "a quote or bracket is not closed"
     if "while scanning a quoted scalar" in what:
