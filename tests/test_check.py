@@ -295,3 +295,13 @@ def test_a_malformed_declaration_is_reported_without_every_reference_to_it(tmp_p
     data.write_text(data.read_text().replace(replace, by, 1))
     # Not also "unknown actor 'japan'" at each event: the editor did declare it, wrongly.
     assert [p.message for p in check(data, project / "seeds").problems] == expected
+
+
+def test_a_malformed_id_is_never_offered_as_a_correction(tmp_path):
+    project = _copy_valid(tmp_path)
+    data = project / "events.yaml"
+    data.write_text(data.read_text().replace("  diplomacy: Diplomacy", "  diplom\u0430cy: Diplomacy", 1))
+    # Not "(did you mean 'diplomаcy'?)": the suggestion would look the same and carry the Cyrillic а.
+    assert [p.message for p in check(data, project / "seeds").problems][1:] == [
+        "unknown topic 'diplomacy'; declare it under 'topics' first"
+    ]

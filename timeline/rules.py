@@ -15,7 +15,7 @@ from .dates import DateError, PartialDate
 from .loader import Document, Path
 from .problems import WARNING, Problem, shown
 from .quotes import Miss
-from .schema import did_you_mean
+from .schema import did_you_mean, is_id
 from .seeds import SeedFileError, Seeds
 
 _MARKDOWN_FIELDS = (("eras", "summary"), ("sources", "assessment"), ("events", "summary"))
@@ -50,14 +50,20 @@ class Context:
         return node if self.ok(path) else None
 
     def ids(self, kind: str) -> set[str] | None:
-        """The ids declared under `kind`; None when the schema found `kind` itself malformed
-        (eras: given as text, say), so references to it are not all reported again as unknown."""
+        """The well-formed ids declared under `kind`; None when the schema found `kind` itself
+        malformed (eras: given as text, say), so references to it are not all reported again.
+
+        A malformed id is reported where it is declared; offering it as "did you mean"
+        to a reference would spread a look-alike letter the editor cannot see.
+        """
         if not self.ok((kind,)):
             return None
         if kind in ("topics", "actors"):
             vocabulary = self.document.data.get(kind)
-            return set(vocabulary) if isinstance(vocabulary, dict) else set()
-        return {item["id"] for _, item in self.items(kind) if isinstance(item.get("id"), str)}
+            declared = list(vocabulary) if isinstance(vocabulary, dict) else []
+        else:
+            declared = [item.get("id") for _, item in self.items(kind)]
+        return {value for value in declared if is_id(value)}
 
     def at(self, path: Path, message: str, severity: str = "error", details: tuple[str, ...] = ()) -> Problem:
         line, column = self.document.where(path)

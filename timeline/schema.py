@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import unicodedata
 from collections.abc import Iterator
 from functools import cache
@@ -40,6 +41,16 @@ def load_schema() -> dict[str, Any]:
 @cache
 def _validator() -> Draft202012Validator:
     return Draft202012Validator(load_schema())
+
+
+@cache
+def _id_pattern() -> re.Pattern[str]:
+    return re.compile(load_schema()["$defs"]["id"]["pattern"])
+
+
+def is_id(value: object) -> bool:
+    """Whether `value` has the form the schema requires of every id."""
+    return isinstance(value, str) and _id_pattern().search(value) is not None
 
 
 def did_you_mean(word: str, choices: object) -> str:
