@@ -171,6 +171,18 @@ def problems_of(text):
                 )
             ],
         ),
+        # A quoted text that ended lines before is not what the parser stopped at.
+        (
+            'a: {b: "x"\n\nc: 1\n',
+            [
+                (
+                    3,
+                    1,
+                    "YAML syntax error: while parsing a flow mapping did not find expected ',' or '}' "
+                    "(a '{' is not closed with '}', or a ',' is missing); it began at line 1",
+                )
+            ],
+        ),
         ("a: \x07\n", [(1, 4, "character U+0007 is not allowed in YAML; remove it")]),
         # libyaml counts that position in bytes; the editor's columns and lines count characters.
         ("a: 日本日本\x07\n", [(1, 8, "character U+0007 is not allowed in YAML; remove it")]),
@@ -189,6 +201,15 @@ def problems_of(text):
 )
 def test_refusals_are_located(text, expected):
     assert problems_of(text) == expected
+
+
+def test_a_second_document_stops_the_check_there():
+    # Judged alone, the first document would lack the events written after the '---'.
+    document, problems = load("site: {}\n---\nevents: []\n")
+    assert document is None
+    assert [p.message for p in problems] == [
+        "a second YAML document starts here ('---'); events.yaml holds one document"
+    ]
 
 
 def test_billion_laughs_is_refused_without_expanding():

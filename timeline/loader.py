@@ -158,6 +158,7 @@ class _Builder:
         self.keys: dict[Path, Mark] = {}
         self.refused: set[Path] = set()
         self.problems: list[Problem] = []
+        self.more_documents = False
 
     def problem(self, event: Any, message: str) -> None:
         mark = event.start_mark
@@ -172,6 +173,7 @@ class _Builder:
         data = self.value((), 0)
         self.parser.get_event()  # DocumentEndEvent
         if self.parser.check_event(DocumentStartEvent):
+            self.more_documents = True
             self.problem(
                 self.parser.peek_event(),
                 "a second YAML document starts here ('---'); events.yaml holds one document",
@@ -298,7 +300,7 @@ def _syntax_problem(exc: yaml.YAMLError, text: str) -> Problem:
     if mark is None:
         return Problem(1, 1, message)
     quoted = _quoted_before(text, mark) if isinstance(exc, yaml.parser.ParserError) else None
-    hint = _quote_hint(quoted, mark) if quoted else _syntax_hint(what, _line_at(text, mark), mark.column)
+    hint = _quote_hint(quoted) if quoted else _syntax_hint(what, _line_at(text, mark), mark.column)
     if hint:
         message += f" ({hint})"
     context_mark = getattr(exc, "context_mark", None)
@@ -319,7 +321,7 @@ def _line_at(text: str, mark: Any) -> str:
 
 
 def _quoted_before(text: str, mark: Any) -> Any:
-    """The quoted text that ends just where the parser stopped, if one does.
+    """The quoted text that ends on the line where the parser stopped, if one does.
 
     Text after a closing quote is the commonest syntax error, and the parser
     reports it there, far from the cause: a quote never closed lines above,
@@ -337,13 +339,17 @@ def _quoted_before(text: str, mark: Any) -> Any:
         pass
     finally:
         scanner.dispose()
-    if isinstance(previous, yaml.ScalarToken) and previous.style in ("'", '"'):
+    if (
+        isinstance(previous, yaml.ScalarToken)
+        and previous.style in ("'", '"')
+        and previous.end_mark.line == mark.line
+    ):
         return previous
     return None
 
 
-def _quote_hint(token: Any, mark: Any) -> str:
-    if token.start_mark.line != mark.line:
+def _quote_hint(token: Any) -> str:
+    if token.start_mark.line != token.end_mark.line:
         began = token.start_mark.line + 1
         return f"the quoted text before this began on line {began}; is its closing quote missing?"
     if token.style == '"':
@@ -417,6 +423,10 @@ def load(text: str) -> tuple[Document | None, list[Problem]]:
         return None, [*builder.problems, _syntax_problem(exc, text)]
     finally:
         builder.parser.dispose()
+    if builder.more_documents:
+        # Judged alone, the first document would lack whatever follows the '---'
+        # (the events, say) and leave everything declared unused.
+        return None, builder.problems
     if not present or data is None:
         return None, [
             *builder.problems,

@@ -123,10 +123,12 @@ def validate(document: Document) -> tuple[list[Problem], set[Path]]:
     problems: list[Problem] = []
     flagged: set[Path] = set()
     for error in _validator().iter_errors(document.data):
+        # An alias the loader refused is None here; "should be a list, not empty" would mislead.
+        # (A key is still judged: '<<: *base' has an unknown key as well as an alias.)
+        refused = document.is_refused(tuple(error.absolute_path))
         for path, problem in _translate(error, document):
             flagged.add(path)
-            # An alias the loader refused is None here; "should be a list, not empty" would mislead.
-            if not document.is_refused(path):
+            if not refused:
                 problems.append(problem)
     return problems, flagged
 
