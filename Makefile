@@ -12,7 +12,7 @@ NODE   := tests/node
 NODE_READY := $(NODE)/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help serve site check test golden bench lint format clean
+.PHONY: help serve site check test fuzz golden bench lint format clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,6 +46,9 @@ test: $(READY) ## run the whole test suite, then lint
 	$(PY) -m pytest
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+fuzz: $(READY) ## fuzz the loader and the check with 5,000 generated inputs per test (a few minutes)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/test_fuzz.py -q --hypothesis-show-statistics
 
 golden: $(READY) ## rebuild tests/golden/ after an intended change; then review git diff tests/golden/
 	$(PY) tests/golden.py

@@ -9,6 +9,8 @@ from conftest import FIXTURES, ROOT
 
 from timeline.check import InputError, check
 from timeline.cli import main
+from timeline.preview import error_page
+from timeline.problems import Problem, format_github, format_text
 
 BROKEN = FIXTURES / "broken"
 VALID = FIXTURES / "valid"
@@ -157,6 +159,13 @@ def test_io_errors_exit_with_status_2(tmp_path, capsys, setup, message):
         ('last: "nuclear power plants."', 'last: "nuclear power station."',
          "body.last 'nuclear power station.' is not in seeds/004_85f1257b8790f843.txt"),
         ("    title: Japan buys", "    sumary: x\n    title: Japan buys", "unknown key 'sumary' (did you mean 'summary'?)"),
+        # One message for one mistake, and no advice that leads to another.
+        ("title: Japan buys a tenth of its LNG from Russia's east", "title:", "title should be text, not empty; give a value"),
+        ('date_note: The article, dated 4 March 2014, says "on Tuesday".', "date_note:",
+         "date_note should be text, not empty; give a value or remove the key"),
+        ('quote: "Japan now consumes a third … purchased 10 percent of its supplies from Russia’s east"', 'quote: ""',
+         "quote must not be blank"),
+        ("date: 2014\n", "date: .inf\n", "date should be text or a whole number, not the number inf; put it in quotes"),
     ],
 )  # fmt: skip
 def test_each_rule_reports_its_problem(tmp_path, replace, by, expected):
@@ -193,30 +202,32 @@ def test_hostile_files_end_in_a_located_message_not_a_traceback(tmp_path, conten
 
 
 @pytest.mark.parametrize(
-    "bad",
+    ("bad", "named"),
     [
-        "Bad Id",
-        "UPPER",
-        "a--b",
-        "-a",
-        "a-",
-        "a/b",
-        "..",
-        "a_b",
-        "caf\u00e9",
-        "\uff41bc",
-        "a\u200bb",
-        "a\u202eb",
-        "a.b",
+        ("Bad Id", ""),
+        ("UPPER", ""),
+        ("a--b", ""),
+        ("-a", ""),
+        ("a-", ""),
+        ("a/b", ""),
+        ("..", ""),
+        ("a_b", ""),
+        # Characters that look right, or not at all, are named.
+        ("caf\u00e9", "; it contains U+00E9 LATIN SMALL LETTER E WITH ACUTE"),
+        ("\uff41bc", "; it contains U+FF41 FULLWIDTH LATIN SMALL LETTER A"),
+        ("c\u0430fe", "; it contains U+0430 CYRILLIC SMALL LETTER A"),
+        ("a\u200bb", "; it contains U+200B ZERO WIDTH SPACE"),
+        ("a\u202eb", "; it contains U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("a.b", ""),
     ],
 )
-def test_ids_must_be_lowercase_hyphenated(tmp_path, bad):
+def test_ids_must_be_lowercase_hyphenated(tmp_path, bad, named):
     project = _copy_valid(tmp_path)
     data = project / "events.yaml"
     data.write_text(data.read_text().replace("id: lng-share-2014", f'id: "{bad}"', 1), encoding="utf-8")
     checked = check(data, project / "seeds")
     assert [p.message for p in checked.errors] == [
-        f"id '{bad}' must be lowercase letters and digits joined by single hyphens, such as 'motegi-no-change-2014'"
+        f"id '{bad}' must be lowercase letters and digits joined by single hyphens, such as 'motegi-no-change-2014'{named}"
     ]
 
 
@@ -226,3 +237,71 @@ def test_well_formed_ids_pass(tmp_path, good):
     data = project / "events.yaml"
     data.write_text(data.read_text().replace("id: lng-share-2014", f'id: "{good}"', 1))
     assert check(data, project / "seeds").errors == []
+
+
+def test_a_refused_alias_gets_no_second_message_about_its_value(tmp_path):
+    project = _copy_valid(tmp_path)
+    data = project / "events.yaml"
+    text = data.read_text().replace("topics: [diplomacy, lng]", "topics: &both [diplomacy, lng]", 1)
+    data.write_text(text.replace("topics: [lng]", "topics: *both", 1))
+    checked = check(data, project / "seeds")
+    # Not also "topics should be a list, not empty": the editor wrote no empty value.
+    assert [(p.line, p.message) for p in checked.problems] == [
+        (39, "anchor '&both' is not allowed here; write each value out in full"),
+        (49, "alias '*both' is not allowed here; write the value out in full"),
+    ]
+
+
+def test_invisible_characters_in_a_message_are_shown_by_code():
+    # A zero-width space must not hide in the id it breaks, and a right-to-left
+    # override must not reorder the rest of the line on the editor's terminal.
+    problem = Problem(3, 9, "id 'a\u200bb\u202ec' is wrong", details=("closest: x\u00a0y",))
+    assert format_text("events.yaml", [problem]) == (
+        "events.yaml:3:9: error: id 'a<U+200B>b<U+202E>c' is wrong\n    closest: x<U+00A0>y"
+    )
+    assert format_github("events.yaml", [problem]).endswith(
+        "::id 'a<U+200B>b<U+202E>c' is wrong%0Aclosest: x<U+00A0>y"
+    )
+    assert (
+        "id &#x27;a&lt;U+200B&gt;b&lt;U+202E&gt;c&#x27; is wrong"
+        in error_page("events.yaml", [problem]).decode()
+    )
+
+
+def test_every_value_quoted_in_a_message_is_cut_short(tmp_path):
+    project = _copy_valid(tmp_path)
+    data = project / "events.yaml"
+    data.write_text(
+        data.read_text().replace(
+            "era: crimea-2014\n    title: Japan", f"era: {'a' * 100_000}\n    title: Japan"
+        )
+    )
+    (problem,) = check(data, project / "seeds").problems
+    assert problem.message == f"unknown era '{'a' * 59}…'"
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "expected"),
+    [
+        ("actors:\n  japan: Japan\n  russia: Russia", "actors: [japan, russia]",
+         ["actors should be a mapping of keys and values, not a list"]),
+        ("eras:\n  - id: crimea-2014\n", "eras: crimea-2014\nold_eras:\n  - id: crimea-2014\n",
+         ["eras should be a list, not text", "unknown key 'old_eras' (did you mean 'eras'?)"]),
+    ],
+)  # fmt: skip
+def test_a_malformed_declaration_is_reported_without_every_reference_to_it(tmp_path, replace, by, expected):
+    project = _copy_valid(tmp_path)
+    data = project / "events.yaml"
+    data.write_text(data.read_text().replace(replace, by, 1))
+    # Not also "unknown actor 'japan'" at each event: the editor did declare it, wrongly.
+    assert [p.message for p in check(data, project / "seeds").problems] == expected
+
+
+def test_a_malformed_id_is_never_offered_as_a_correction(tmp_path):
+    project = _copy_valid(tmp_path)
+    data = project / "events.yaml"
+    data.write_text(data.read_text().replace("  diplomacy: Diplomacy", "  diplom\u0430cy: Diplomacy", 1))
+    # Not "(did you mean 'diplomаcy'?)": the suggestion would look the same and carry the Cyrillic а.
+    assert [p.message for p in check(data, project / "seeds").problems][1:] == [
+        "unknown topic 'diplomacy'; declare it under 'topics' first"
+    ]

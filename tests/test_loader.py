@@ -102,7 +102,91 @@ def problems_of(text):
                 )
             ],
         ),
+        # The parser stops after the quoted text; the hint says where the quote went wrong.
+        (
+            'a: "open\nb: 1\nc: "x"\n',
+            [
+                (
+                    3,
+                    5,
+                    "YAML syntax error: while parsing a block mapping did not find expected key "
+                    "(the quoted text before this began on line 1; is its closing quote missing?)",
+                )
+            ],
+        ),
+        (
+            'a: "say "no" now"\n',
+            [
+                (
+                    1,
+                    10,
+                    "YAML syntax error: while parsing a block mapping did not find expected key "
+                    '(a " inside a text in double quotes ends it; write it as \\" or put the text in single quotes)',
+                )
+            ],
+        ),
+        (
+            "a: 'it's'\n",
+            [
+                (
+                    1,
+                    8,
+                    "YAML syntax error: while parsing a block mapping did not find expected key "
+                    "(a ' inside a text in single quotes ends it; write it as '')",
+                )
+            ],
+        ),
+        # A key indented too far continues the value above; no ': ' needs quoting.
+        (
+            "a:\n  b: 1\n   c: 2\n",
+            [
+                (
+                    3,
+                    5,
+                    "YAML syntax error: mapping values are not allowed in this context "
+                    "(check the indentation of this line and the one before)",
+                )
+            ],
+        ),
+        (
+            "a:\n  b: 1\n  -\n",
+            [
+                (
+                    3,
+                    3,
+                    "YAML syntax error: while parsing a block mapping did not find expected key "
+                    "(a '-' starts a list item, which cannot go here; check its indentation or remove it); "
+                    "it began at line 2",
+                )
+            ],
+        ),
+        (
+            "a: [1, 2\nb: 3\n",
+            [
+                (
+                    2,
+                    2,
+                    "YAML syntax error: while parsing a flow sequence did not find expected ',' or ']' "
+                    "(a '[' is not closed with ']', or a ',' is missing); it began at line 1",
+                )
+            ],
+        ),
+        # A quoted text that ended lines before is not what the parser stopped at.
+        (
+            'a: {b: "x"\n\nc: 1\n',
+            [
+                (
+                    3,
+                    1,
+                    "YAML syntax error: while parsing a flow mapping did not find expected ',' or '}' "
+                    "(a '{' is not closed with '}', or a ',' is missing); it began at line 1",
+                )
+            ],
+        ),
         ("a: \x07\n", [(1, 4, "character U+0007 is not allowed in YAML; remove it")]),
+        # libyaml counts that position in bytes; the editor's columns and lines count characters.
+        ("a: 日本日本\x07\n", [(1, 8, "character U+0007 is not allowed in YAML; remove it")]),
+        ("a: " + "日本" * 10 + "\nb: \x07\n", [(2, 4, "character U+0007 is not allowed in YAML; remove it")]),
         (
             "title: @mention\n",
             [
@@ -119,12 +203,28 @@ def test_refusals_are_located(text, expected):
     assert problems_of(text) == expected
 
 
+def test_a_second_document_stops_the_check_there():
+    # Judged alone, the first document would lack the events written after the '---'.
+    document, problems = load("site: {}\n---\nevents: []\n")
+    assert document is None
+    assert [p.message for p in problems] == [
+        "a second YAML document starts here ('---'); events.yaml holds one document"
+    ]
+
+
 def test_billion_laughs_is_refused_without_expanding():
     lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
     document, problems = load("\n".join(lines) + "\n")
     assert len(problems) == 10 + 9 * 9  # every anchor and every alias, each once
     assert document.data["a9"] == [None] * 9  # aliases are never followed
+
+
+def test_refused_values_are_known_so_no_other_message_is_given_for_them():
+    document, _ = load("a: &x [1]\nb: *x\nc: " + "[" * 40 + "]" * 40 + "\n")
+    assert document.refused == {("b",), ("c", *[0] * (MAX_DEPTH - 1))}
+    assert document.is_refused(("b", 0))
+    assert not document.is_refused(("a",))
 
 
 @pytest.mark.parametrize(
@@ -165,6 +265,13 @@ def test_every_value_and_key_knows_its_position():
     assert document.where(("events", 0, "summary")) == (4, 5)
 
 
+@pytest.mark.parametrize("text", ["0x7de", "03736", "2_014", "+2014", "33:34", "!!int 0x7de"])
+def test_numbers_only_yaml_1_1_reads_as_2014_stay_text(text):
+    document, problems = load(f"date: {text}\n")
+    assert problems == []
+    assert document.data == {"date": text.removeprefix("!!int ")}
+
+
 def test_scalars_keep_yaml_types_but_dates_and_keys_stay_text():
     document, _ = load("date: 2014-03-04\nyear: 2014\nflag: yes\nempty:\nno: x\n'q': \"2014\"\n")
     assert document.data == {
@@ -187,6 +294,27 @@ def test_scalars_keep_yaml_types_but_dates_and_keys_stay_text():
         ),
         (b"\xff\xfea\x00:\x00", (1, 1, "byte 0xff is not valid UTF-8; save the file as UTF-8")),
         (b"a: 1\nb: \x00\n", (2, 4, "file contains a NUL character; is it a text file?")),
+        # Columns count characters, as the parser's do, and a lone CR ends a line, as it does for YAML.
+        ("a: 日本 caf".encode() + b"\xe9\n", (1, 10, "byte 0xe9 is not valid UTF-8; save the file as UTF-8")),
+        (b"a: 1\rb: \x00\n", (2, 4, "file contains a NUL character; is it a text file?")),
+        (
+            "a: x\u2028y\n".encode(),
+            (
+                1,
+                5,
+                "character U+2028 (LINE SEPARATOR) is a line break to YAML but not to most editors; "
+                "replace it with a space or a new line",
+            ),
+        ),
+        (
+            "a: 1\nb: x\x85y\n".encode(),
+            (
+                2,
+                5,
+                "character U+0085 (NEXT LINE) is a line break to YAML but not to most editors; "
+                "replace it with a space or a new line",
+            ),
+        ),
     ],
 )
 def test_bytes_that_are_not_utf8_text_are_refused(raw, expected):

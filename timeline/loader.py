@@ -26,7 +26,7 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-from .problems import Problem
+from .problems import Problem, shown
 
 try:  # libyaml's parser is several times faster; the pure-Python one gives the same events.
     from yaml.cyaml import CParser as _Parser
@@ -47,6 +47,13 @@ MAX_DEPTH = 32
 MAX_OPEN_BRACKETS = 256
 _BRACKET = re.compile(r"[\[\]{}]")
 
+# YAML counts a lone CR as a line break, so our own positions must too.
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+# YAML also breaks lines at these, which editors and GitHub do not: after one,
+# every line number the parser gives would be one off from what the editor sees.
+_UNSEEN_BREAKS = {"\x85": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR"}
+_UNSEEN_BREAK = re.compile(f"[{''.join(_UNSEEN_BREAKS)}]")
+
 Path = tuple[str | int, ...]
 Mark = tuple[int, int]  # line and column, both counted from 1
 
@@ -59,6 +66,8 @@ _SCALAR_TYPES = {
     "tag:yaml.org,2002:float": "construct_yaml_float",
 }
 _CORE_TAGS = {_STR, _TIMESTAMP, *_SCALAR_TYPES}
+_INT = "tag:yaml.org,2002:int"
+_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)")
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,12 @@ class Document:
     data: dict[str, Any]
     values: dict[Path, Mark] = field(repr=False)
     keys: dict[Path, Mark] = field(repr=False)
+    # Values refused while loading (aliases, nesting too deep): None in `data`, already reported.
+    refused: frozenset[Path] = field(default=frozenset(), repr=False)
+
+    def is_refused(self, path: Path) -> bool:
+        """Whether the value at `path`, or one that holds it, was refused while loading."""
+        return any(path[:i] in self.refused for i in range(len(path) + 1))
 
     def where(self, path: Path) -> Mark:
         """The position of the value at `path`, or of its nearest ancestor."""
@@ -81,9 +96,11 @@ class Document:
 
 
 def position_in(text: str, index: int) -> Mark:
-    """Line and column of a character index."""
-    line = text.count("\n", 0, index) + 1
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+    """Line and column of a character index, counting line breaks as the YAML parser does."""
+    before = text[:index]
+    breaks = _LINE_BREAK.findall(before)
+    line_start = max(before.rfind("\n"), before.rfind("\r")) + 1
+    return len(breaks) + 1, index - line_start + 1
 
 
 def decode(raw: bytes) -> tuple[str | None, list[Problem]]:
@@ -102,8 +119,9 @@ def decode(raw: bytes) -> tuple[str | None, list[Problem]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        # Everything before the bad byte is valid, and the column counts characters, not bytes.
+        before = raw[: exc.start].decode("utf-8")
+        line, column = position_in(before, len(before))
         return None, [
             Problem(
                 line,
@@ -114,6 +132,18 @@ def decode(raw: bytes) -> tuple[str | None, list[Problem]]:
     if "\x00" in text:
         line, column = position_in(text, text.index("\x00"))
         return None, [Problem(line, column, "file contains a NUL character; is it a text file?")]
+    unseen = _UNSEEN_BREAK.search(text)
+    if unseen:
+        line, column = position_in(text, unseen.start())
+        character = unseen.group()
+        return None, [
+            Problem(
+                line,
+                column,
+                f"character U+{ord(character):04X} ({_UNSEEN_BREAKS[character]}) is a line break to YAML "
+                "but not to most editors; replace it with a space or a new line",
+            )
+        ]
     return text, []
 
 
@@ -126,7 +156,9 @@ class _Builder:
         self.constructor = yaml.constructor.SafeConstructor()
         self.values: dict[Path, Mark] = {}
         self.keys: dict[Path, Mark] = {}
+        self.refused: set[Path] = set()
         self.problems: list[Problem] = []
+        self.more_documents = False
 
     def problem(self, event: Any, message: str) -> None:
         mark = event.start_mark
@@ -141,6 +173,7 @@ class _Builder:
         data = self.value((), 0)
         self.parser.get_event()  # DocumentEndEvent
         if self.parser.check_event(DocumentStartEvent):
+            self.more_documents = True
             self.problem(
                 self.parser.peek_event(),
                 "a second YAML document starts here ('---'); events.yaml holds one document",
@@ -156,19 +189,21 @@ class _Builder:
         event = self.parser.get_event()
         self.values[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
         if isinstance(event, AliasEvent):
+            self.refused.add(path)
             self.problem(
                 event,
-                f"alias '*{event.anchor}' is not allowed here; write the value out in full",
+                f"alias '*{shown(event.anchor)}' is not allowed here; write the value out in full",
             )
             return None
         if event.anchor is not None:
             self.problem(
                 event,
-                f"anchor '&{event.anchor}' is not allowed here; write each value out in full",
+                f"anchor '&{shown(event.anchor)}' is not allowed here; write each value out in full",
             )
         if isinstance(event, ScalarEvent):
             return self.scalar(event)
         if depth >= MAX_DEPTH:
+            self.refused.add(path)
             self.problem(event, f"nesting deeper than {MAX_DEPTH} levels; events.yaml never needs this")
             self.skip_collection()
             return None
@@ -199,7 +234,7 @@ class _Builder:
                 first = self.keys[(*path, key)]
                 self.problem(
                     key_event,
-                    f"duplicate key '{key}' (first at line {first[0]}); "
+                    f"duplicate key '{shown(key)}' (first at line {first[0]}); "
                     "YAML would silently keep only the last one, so remove or rename one",
                 )
                 self.skip_value()
@@ -217,6 +252,10 @@ class _Builder:
         else:
             tag = event.tag
             self.check_tag(event)
+        if tag == _INT and not _DECIMAL.fullmatch(event.value):
+            # YAML 1.1 also reads 0x7de, 03736, 2_014, +2014 and 33:34 as the number 2014.
+            # Nobody writes a year that way: as text, the date rules refuse it.
+            return event.value
         if tag in _SCALAR_TYPES:
             node = yaml.ScalarNode(tag, event.value)
             return getattr(self.constructor, _SCALAR_TYPES[tag])(node)
@@ -228,7 +267,7 @@ class _Builder:
         tag = getattr(event, "tag", None)
         if tag is not None and tag != "!" and tag not in _CORE_TAGS and tag not in allowed:
             short = tag.replace("tag:yaml.org,2002:", "!!")
-            self.problem(event, f"YAML tag '{short}' is not allowed; remove it")
+            self.problem(event, f"YAML tag '{shown(short)}' is not allowed; remove it")
 
     def skip_value(self) -> None:
         event = self.parser.get_event()
@@ -249,24 +288,25 @@ class _Builder:
 def _syntax_problem(exc: yaml.YAMLError, text: str) -> Problem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     if isinstance(exc, yaml.reader.ReaderError):
-        line, column = position_in(text, exc.position)
-        return Problem(
-            line,
-            column,
-            f"character U+{_codepoint(exc.character):04X} is not allowed in YAML; remove it",
-        )
+        character = chr(_codepoint(exc.character))
+        # libyaml gives the position in bytes of UTF-8, not in characters; the reader
+        # stops at the first character it refuses, so its first occurrence is the one.
+        line, column = position_in(text, text.find(character))
+        return Problem(line, column, f"character U+{ord(character):04X} is not allowed in YAML; remove it")
     what = " ".join(
         str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part
     )
     message = f"YAML syntax error: {what or exc}"
-    hint = _syntax_hint(what, _character_at(text, mark))
+    if mark is None:
+        return Problem(1, 1, message)
+    quoted = _quoted_before(text, mark) if isinstance(exc, yaml.parser.ParserError) else None
+    hint = _quote_hint(quoted) if quoted else _syntax_hint(what, _line_at(text, mark), mark.column)
     if hint:
         message += f" ({hint})"
     context_mark = getattr(exc, "context_mark", None)
-    if context_mark is not None and mark is not None and context_mark.line != mark.line:
+    # Where the mapping or list began matters less than where a quoted text began.
+    if context_mark is not None and context_mark.line != mark.line and not quoted:
         message += f"; it began at line {context_mark.line + 1}"
-    if mark is None:
-        return Problem(1, 1, message)
     return Problem(mark.line + 1, mark.column + 1, message)
 
 
@@ -275,15 +315,50 @@ def _codepoint(character: int | str) -> int:
     return character if isinstance(character, int) else ord(character)
 
 
-def _character_at(text: str, mark: Any) -> str:
-    if mark is None:
-        return ""
-    lines = text.split("\n", mark.line + 1)
-    line = lines[mark.line] if mark.line < len(lines) else ""
-    return line[mark.column] if mark.column < len(line) else ""
+def _line_at(text: str, mark: Any) -> str:
+    lines = _LINE_BREAK.split(text, mark.line + 1)
+    return lines[mark.line] if mark.line < len(lines) else ""
 
 
-def _syntax_hint(what: str, character: str) -> str:
+def _quoted_before(text: str, mark: Any) -> Any:
+    """The quoted text that ends on the line where the parser stopped, if one does.
+
+    Text after a closing quote is the commonest syntax error, and the parser
+    reports it there, far from the cause: a quote never closed lines above,
+    or a quote inside a quoted text.
+    """
+    scanner = _Parser(text)
+    previous = None
+    try:
+        while scanner.check_token():
+            token = scanner.get_token()
+            if (token.start_mark.line, token.start_mark.column) >= (mark.line, mark.column):
+                break
+            previous = token
+    except yaml.YAMLError:
+        pass
+    finally:
+        scanner.dispose()
+    if (
+        isinstance(previous, yaml.ScalarToken)
+        and previous.style in ("'", '"')
+        and previous.end_mark.line == mark.line
+    ):
+        return previous
+    return None
+
+
+def _quote_hint(token: Any) -> str:
+    if token.start_mark.line != token.end_mark.line:
+        began = token.start_mark.line + 1
+        return f"the quoted text before this began on line {began}; is its closing quote missing?"
+    if token.style == '"':
+        return 'a " inside a text in double quotes ends it; write it as \\" or put the text in single quotes'
+    return "a ' inside a text in single quotes ends it; write it as ''"
+
+
+def _syntax_hint(what: str, line: str, column: int) -> str:
+    character = line[column] if column < len(line) else ""
     if "tab character" in what:
         return "YAML indents with spaces, not tabs"
     if "cannot start any token" in what:
@@ -292,9 +367,26 @@ def _syntax_hint(what: str, character: str) -> str:
         if character:
             return f"a value cannot start with {character!r} unless it is put in quotes"
     if "mapping values are not allowed" in what:
+        if re.fullmatch(r" *[^\s:]+", line[:column]):
+            # A lone key here continues the value above it: the line is indented too far.
+            return "check the indentation of this line and the one before"
         return "a value containing ': ' must be put in quotes"
-    if "could not find expected ':'" in what or "expected <block end>" in what:
+    if "did not find expected key" in what and character == "-":
+        return "a '-' starts a list item, which cannot go here; check its indentation or remove it"
+    if any(
+        words in what
+        for words in (
+            "could not find expected ':'",
+            "expected <block end>",
+            "did not find expected key",
+            "did not find expected '-' indicator",
+        )
+    ):
         return "check the indentation of this line and the one before"
+    if "did not find expected ',' or ']'" in what:
+        return "a '[' is not closed with ']', or a ',' is missing"
+    if "did not find expected ',' or '}'" in what:
+        return "a '{' is not closed with '}', or a ',' is missing"
     if "found unexpected end of stream" in what or "found unexpected end" in what:
         return "a quote or bracket is not closed"
     if "while scanning a quoted scalar" in what:
@@ -331,6 +423,10 @@ def load(text: str) -> tuple[Document | None, list[Problem]]:
         return None, [*builder.problems, _syntax_problem(exc, text)]
     finally:
         builder.parser.dispose()
+    if builder.more_documents:
+        # Judged alone, the first document would lack whatever follows the '---'
+        # (the events, say) and leave everything declared unused.
+        return None, builder.problems
     if not present or data is None:
         return None, [
             *builder.problems,
@@ -346,4 +442,4 @@ def load(text: str) -> tuple[Document | None, list[Problem]]:
                 "the top level must be a mapping of site, topics, actors, eras, sources and events",
             ),
         ]
-    return Document(data, builder.values, builder.keys), builder.problems
+    return Document(data, builder.values, builder.keys, frozenset(builder.refused)), builder.problems

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mkdocs.livereload import LiveReloadServer, _timestamp
 
-from .problems import Problem
+from .problems import Problem, visible
 from .render import CSP
 
 _RELOAD_PATH = "/.preview/livereload.js"
@@ -42,8 +42,8 @@ def error_page(path: str, problems: list[Problem]) -> bytes:
     """What the browser shows while the data has errors: each problem with its line."""
     items = "\n".join(
         f"<li><code>{html.escape(path)}:{p.line}:{p.column}</code> <strong>{p.severity}</strong>: "
-        f"{html.escape(p.message)}"
-        + "".join(f'<br><span class="meta">{html.escape(d)}</span>' for d in p.details)
+        f"{html.escape(visible(p.message))}"
+        + "".join(f'<br><span class="meta">{html.escape(visible(d))}</span>' for d in p.details)
         + "</li>"
         for p in problems
     )

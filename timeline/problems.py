@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
@@ -27,6 +28,23 @@ class Problem:
         return self.severity == ERROR
 
 
+def shown(value: Any, limit: int = 60) -> str:
+    """A value quoted in a message, cut short: a 1 MB title must not fill the terminal."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def visible(text: str) -> str:
+    """`text` with every invisible character written as <U+200B>.
+
+    A zero-width space in an id must show in the message that refuses it, and a
+    right-to-left override must not reorder the rest of the line on the terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"<U+{ord(c):04X}>" for c in text)
+
+
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
     """Sorted by position, each problem once (a rule and the schema may find the same)."""
     seen: set[tuple[int, int, str, str]] = set()
@@ -42,8 +60,8 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
 def format_text(path: str, problems: list[Problem]) -> str:
     lines = []
     for p in problems:
-        lines.append(f"{path}:{p.line}:{p.column}: {p.severity}: {p.message}")
-        lines.extend(f"    {detail}" for detail in p.details)
+        lines.append(f"{path}:{p.line}:{p.column}: {p.severity}: {visible(p.message)}")
+        lines.extend(f"    {visible(detail)}" for detail in p.details)
     return "\n".join(lines)
 
 
@@ -60,7 +78,7 @@ def format_github(path: str, problems: list[Problem]) -> str:
     """GitHub Actions annotations, so each problem shows on its line of the pull request."""
     lines = []
     for p in problems:
-        message = "\n".join((p.message, *p.details))
+        message = "\n".join(visible(text) for text in (p.message, *p.details))
         lines.append(
             f"::{p.severity} file={_escape_property(path)},line={p.line},col={p.column}"
             f"::{_escape_data(message)}"

@@ -13,9 +13,9 @@ from typing import Any
 from . import markup
 from .dates import DateError, PartialDate
 from .loader import Document, Path
-from .problems import WARNING, Problem
+from .problems import WARNING, Problem, shown
 from .quotes import Miss
-from .schema import did_you_mean, shown
+from .schema import did_you_mean, is_id
 from .seeds import SeedFileError, Seeds
 
 _MARKDOWN_FIELDS = (("eras", "summary"), ("sources", "assessment"), ("events", "summary"))
@@ -49,11 +49,21 @@ class Context:
                 return None
         return node if self.ok(path) else None
 
-    def ids(self, kind: str) -> set[str]:
+    def ids(self, kind: str) -> set[str] | None:
+        """The well-formed ids declared under `kind`; None when the schema found `kind` itself
+        malformed (eras: given as text, say), so references to it are not all reported again.
+
+        A malformed id is reported where it is declared; offering it as "did you mean"
+        to a reference would spread a look-alike letter the editor cannot see.
+        """
+        if not self.ok((kind,)):
+            return None
         if kind in ("topics", "actors"):
             vocabulary = self.document.data.get(kind)
-            return set(vocabulary) if isinstance(vocabulary, dict) else set()
-        return {item["id"] for _, item in self.items(kind) if isinstance(item.get("id"), str)}
+            declared = list(vocabulary) if isinstance(vocabulary, dict) else []
+        else:
+            declared = [item.get("id") for _, item in self.items(kind)]
+        return {value for value in declared if is_id(value)}
 
     def at(self, path: Path, message: str, severity: str = "error", details: tuple[str, ...] = ()) -> Problem:
         line, column = self.document.where(path)
@@ -78,7 +88,8 @@ def unique_ids(ctx: Context) -> Iterator[Problem]:
             if value in first:
                 yield ctx.at(
                     path,
-                    f"duplicate {noun} id '{value}' (first used at line {first[value]}); ids must be unique",
+                    f"duplicate {noun} id '{shown(value)}' (first used at line {first[value]}); "
+                    "ids must be unique",
                 )
             else:
                 first[value] = ctx.document.where(path)[0]
@@ -118,19 +129,21 @@ def references(ctx: Context) -> Iterator[Problem]:
     eras, topics, actors, sources = (ctx.ids(k) for k in ("eras", "topics", "actors", "sources"))
     for i, _ in ctx.items("events"):
         era = ctx.value(("events", i, "era"))
-        if isinstance(era, str) and era not in eras:
-            yield ctx.at(("events", i, "era"), f"unknown era '{era}'{did_you_mean(era, eras)}")
+        if isinstance(era, str) and eras is not None and era not in eras:
+            yield ctx.at(("events", i, "era"), f"unknown era '{shown(era)}'{did_you_mean(era, eras)}")
         for field, declared, noun in (("topics", topics, "topic"), ("actors", actors, "actor")):
             values = ctx.value(("events", i, field))
-            for j, value in enumerate(values if isinstance(values, list) else ()):
+            if declared is None or not isinstance(values, list):
+                continue
+            for j, value in enumerate(values):
                 if isinstance(value, str) and ctx.ok(("events", i, field, j)) and value not in declared:
                     hint = did_you_mean(value, declared) or f"; declare it under '{field}' first"
-                    yield ctx.at(("events", i, field, j), f"unknown {noun} '{value}'{hint}")
+                    yield ctx.at(("events", i, field, j), f"unknown {noun} '{shown(value)}'{hint}")
         for j, source in _citation_values(ctx, i, "source"):
-            if source not in sources:
+            if sources is not None and source not in sources:
                 yield ctx.at(
                     ("events", i, "citations", j, "source"),
-                    f"unknown source '{source}'{did_you_mean(source, sources)}",
+                    f"unknown source '{shown(source)}'{did_you_mean(source, sources)}",
                 )
 
 
@@ -155,12 +168,13 @@ def unused(ctx: Context) -> Iterator[Problem]:
         vocabulary = ctx.document.data.get(field)
         for key in sorted(vocabulary) if isinstance(vocabulary, dict) else ():
             if key not in used[field] and ctx.ok((field, key)):
-                yield ctx.at_key((field, key), f"{noun} '{key}' is not used by any event", WARNING)
+                yield ctx.at_key((field, key), f"{noun} '{shown(key)}' is not used by any event", WARNING)
     for kind, noun, what in (("eras", "era", "is in it"), ("sources", "source", "cites it")):
         for i, _item in ctx.items(kind):
             value = ctx.value((kind, i, "id"))
             if isinstance(value, str) and value not in used[kind]:
-                yield ctx.at((kind, i, "id"), f"{noun} '{value}' is declared but no event {what}", WARNING)
+                message = f"{noun} '{shown(value)}' is declared but no event {what}"
+                yield ctx.at((kind, i, "id"), message, WARNING)
 
 
 def source_files(ctx: Context) -> Iterator[Problem]:
@@ -224,7 +238,7 @@ def quotes(ctx: Context) -> Iterator[Problem]:
                 text = ctx.seeds.text(files[source])
             except SeedFileError:
                 continue  # reported once, at the source's file
-            result = text.find(quote, name=f"source '{source}'")
+            result = text.find(quote, name=f"source '{shown(source)}'")
             if isinstance(result, Miss):
                 details = (f'closest passage: "{result.closest}"',) if result.closest else ()
                 yield ctx.at(("events", i, "citations", j, "quote"), result.message, details=details)

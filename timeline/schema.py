@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
+import unicodedata
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path as FilePath
@@ -13,7 +15,7 @@ import jsonschema_rs
 from jsonschema import Draft202012Validator, ValidationError
 
 from .loader import Document, Path
-from .problems import Problem
+from .problems import Problem, shown
 
 SCHEMA_FILE = FilePath(__file__).resolve().parent.parent / "schema" / "events.schema.json"
 
@@ -47,10 +49,20 @@ def _fast_validator() -> jsonschema_rs.Draft202012Validator:
     return jsonschema_rs.Draft202012Validator(load_schema())
 
 
+@cache
+def _id_pattern() -> re.Pattern[str]:
+    return re.compile(load_schema()["$defs"]["id"]["pattern"])
+
+
+def is_id(value: object) -> bool:
+    """Whether `value` has the form the schema requires of every id."""
+    return isinstance(value, str) and _id_pattern().search(value) is not None
+
+
 def did_you_mean(word: str, choices: object) -> str:
     """' (did you mean 'x'?)' when a choice is close to `word`, else ''."""
     close = difflib.get_close_matches(str(word), sorted(map(str, choices)), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return f" (did you mean '{shown(close[0])}'?)" if close else ""
 
 
 def describe(value: Any) -> str:
@@ -67,12 +79,6 @@ def describe(value: Any) -> str:
     return "a mapping"
 
 
-def shown(value: Any, limit: int = 60) -> str:
-    """A value quoted in a message, cut short: a 1 MB title must not fill the terminal."""
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def name_of(path: Path) -> str:
     """A readable name for the value at `path`: 'title', 'topics item 2', 'events'."""
     if not path:
@@ -81,15 +87,34 @@ def name_of(path: Path) -> str:
     if isinstance(last, int):
         parent = path[-2] if len(path) > 1 else "list"
         return f"{parent} item {last + 1}"
-    return str(last)
+    return shown(last)
+
+
+def _schema_at(path: Path) -> dict[str, Any]:
+    """The part of the schema that describes the value at `path`."""
+    node: dict[str, Any] = load_schema()
+    for step in path:
+        node = node.get("items", {}) if isinstance(step, int) else node.get("properties", {}).get(step, {})
+    return node
 
 
 def _properties_at(path: Path) -> set[str]:
     """The keys the schema allows in the mapping at `path`."""
-    node: dict[str, Any] = load_schema()
-    for step in path:
-        node = node.get("items", {}) if isinstance(step, int) else node.get("properties", {}).get(step, {})
-    return set(node.get("properties", {}))
+    return set(_schema_at(path).get("properties", {}))
+
+
+def _is_required(path: Path) -> bool:
+    return bool(path) and path[-1] in _schema_at(path[:-1]).get("required", ())
+
+
+def _odd_character(text: str) -> str:
+    """'; it contains U+0430 CYRILLIC SMALL LETTER A' for the first character outside printable
+    ASCII: in an id, a look-alike letter or an invisible character is otherwise hard to find."""
+    for character in text:
+        if not (character.isascii() and character.isprintable()):
+            name = unicodedata.name(character, "")
+            return f"; it contains U+{ord(character):04X}" + (f" {name}" if name else "")
+    return ""
 
 
 def _inside(path: Path, instance: dict[str, Any]) -> str:
@@ -110,9 +135,13 @@ def validate(document: Document) -> tuple[list[Problem], set[Path]]:
     problems: list[Problem] = []
     flagged: set[Path] = set()
     for error in _validator().iter_errors(document.data):
+        # An alias the loader refused is None here; "should be a list, not empty" would mislead.
+        # (A key is still judged: '<<: *base' has an unknown key as well as an alias.)
+        refused = document.is_refused(tuple(error.absolute_path))
         for path, problem in _translate(error, document):
-            problems.append(problem)
             flagged.add(path)
+            if not refused:
+                problems.append(problem)
     return problems, flagged
 
 
@@ -137,7 +166,7 @@ def _translate(error: ValidationError, document: Document) -> Iterator[tuple[Pat
         for key in instance:
             if key not in known:
                 hint = did_you_mean(key, known) or f"; expected one of: {', '.join(sorted(known))}"
-                yield at_key((*path, key), f"unknown key '{key}'{hint}")
+                yield at_key((*path, key), f"unknown key '{shown(key)}'{hint}")
     elif kind == "required" and isinstance(instance, dict):
         # A misspelt key ("sumary") is reported as unknown, with its correction; saying
         # that "summary" is missing as well would only repeat it.
@@ -159,7 +188,8 @@ def _translate(error: ValidationError, document: Document) -> Iterator[tuple[Pat
     elif kind == "pattern" and "propertyNames" in error.schema_path:
         # A key of a vocabulary: jsonschema reports it at the mapping, we at the key.
         noun = str(path[-1]).removesuffix("s") if path else "key"
-        yield at_key((*path, instance), f"{noun} id '{shown(instance)}' {schema.get('patternErrorMessage')}")
+        message = f"{noun} id '{shown(instance)}' {schema.get('patternErrorMessage')}"
+        yield at_key((*path, instance), message + _odd_character(instance))
     elif kind == "type":
         expected = error.validator_value
         expected = [expected] if isinstance(expected, str) else expected
@@ -168,14 +198,14 @@ def _translate(error: ValidationError, document: Document) -> Iterator[tuple[Pat
         if "string" in expected and not isinstance(instance, (list, dict)) and instance is not None:
             hint = "; put it in quotes"
         elif instance is None:
-            hint = "; give a value or remove the key"
+            hint = "; give a value" if _is_required(path) else "; give a value or remove the key"
         yield at_value(path, f"{name_of(path)} should be {words}, not {describe(instance)}{hint}")
     elif kind == "pattern":
         message = schema.get("patternErrorMessage", "has the wrong form")
         if message == "must not be blank":
             yield at_value(path, f"{name_of(path)} {message}")
         else:
-            yield at_value(path, f"{name_of(path)} '{shown(instance)}' {message}")
+            yield at_value(path, f"{name_of(path)} '{shown(instance)}' {message}{_odd_character(instance)}")
     elif kind == "enum":
         options = ", ".join(map(str, error.validator_value))
         yield at_value(
@@ -184,7 +214,9 @@ def _translate(error: ValidationError, document: Document) -> Iterator[tuple[Pat
             + did_you_mean(shown(instance), error.validator_value),
         )
     elif kind == "minLength":
-        yield at_value(path, f"{name_of(path)} is empty")
+        # An empty text also fails the pattern "\S", whose "must not be blank" says it once.
+        if "pattern" not in schema:
+            yield at_value(path, f"{name_of(path)} is empty")
     elif kind == "maxLength":
         yield at_value(
             path,
@@ -200,7 +232,8 @@ def _translate(error: ValidationError, document: Document) -> Iterator[tuple[Pat
                 yield at_value(path, f"{name_of(path)} lists '{shown(item)}' twice")
             seen.add(item)
     elif kind in ("minimum", "maximum"):
-        yield at_value(path, f"{name_of(path)} {instance} is not a four-digit year")
+        if isinstance(instance, int):  # .inf and 2014.5 are reported, once, by "type"
+            yield at_value(path, f"{name_of(path)} {instance} is not a four-digit year")
     elif kind in ("if", "then"):
         return  # the 'required' inside 'then' reports it
     else:  # pragma: no cover - every keyword the schema uses is handled above

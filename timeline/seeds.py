@@ -6,6 +6,7 @@ import hashlib
 from functools import cached_property
 from pathlib import Path
 
+from .problems import shown
 from .quotes import SourceText
 
 
@@ -39,9 +40,9 @@ class Seeds:
     def path(self, name: str) -> Path:
         """The file `name` inside the folder; refuses anything that would lead outside it."""
         if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
-            raise SeedFileError(f"'{name}' must be a plain file name inside seeds/, without folders")
+            raise SeedFileError(f"'{shown(name)}' must be a plain file name inside seeds/, without folders")
         if name not in self.names:
-            raise SeedFileError(f"no file '{name}' in seeds/")
+            raise SeedFileError(f"no file '{shown(name)}' in seeds/")
         path = self.folder / name
         if path.resolve().parent != self._root:
             raise SeedFileError(
