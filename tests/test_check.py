@@ -88,6 +88,13 @@ def test_github_format_prints_annotations(capsys):
     assert "::quote not found in source 'voa-2014-03-04'%0Aclosest passage: " in quote
 
 
+def test_inside_github_actions_annotations_are_the_default(capsys, monkeypatch):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    main(["check", "--data", str(BROKEN / "events.yaml")])
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith(f"::warning file={_shown(BROKEN / 'events.yaml')},line=10,col=3::")
+
+
 def _shown(path):
     try:
         return str(path.relative_to(os.getcwd()))
