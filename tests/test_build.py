@@ -151,6 +151,36 @@ def test_a_full_disk_leaves_the_previous_site_untouched(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
 
 
+def test_a_read_only_output_disk_leaves_the_previous_site_untouched(tmp_path, monkeypatch):
+    # Root (as in CI) writes through file modes, so the read-only disk is simulated where it bites.
+    out, before = _previous_site(tmp_path)
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(writer.tempfile, "mkdtemp", read_only)
+    with pytest.raises(WriteError, match=r"cannot create a folder beside .*Read-only file system"):
+        build.build(_project(tmp_path), out, log=lambda _: None)
+    assert tree_hash(out) == before
+
+
+def test_a_failed_swap_leaves_the_previous_site_untouched(tmp_path, monkeypatch):
+    out, before = _previous_site(tmp_path)
+    monkeypatch.setattr(writer, "_exchange", lambda a, b: False)  # as on a system without renameat2
+    real_rename = Path.rename
+
+    def rename(self, target):
+        if self == out:  # moving the previous site aside fails: the disk went read-only
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(WriteError, match="Read-only file system"):
+        build.build(_project(tmp_path), out, log=lambda _: None)
+    assert tree_hash(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
 def test_the_cli_reports_a_failed_write_and_keeps_the_site(tmp_path):
     out, _before = _previous_site(tmp_path)
     (out / writer.MARKER).unlink()  # now it looks like a folder build.py did not make
