@@ -134,9 +134,12 @@ _inherited: tuple[Environment, SiteData, list[Job]] | None = None
 
 def render_job(env: Environment, data: SiteData, job: Job) -> bytes:
     site = data.timeline.site
+    # `current` marks the page's own entry in the site navigation (aria-current), if it has one.
     return (
         env.get_template(job.template)
-        .render(site=site, data=data, root=root_of(job.path), csp=CSP, nav=NAV, **job.context())
+        .render(
+            site=site, data=data, root=root_of(job.path), csp=CSP, nav=NAV, current=job.path, **job.context()
+        )
         .encode("utf-8")
     )
 
@@ -175,19 +178,17 @@ def render_jobs(env: Environment, data: SiteData, jobs: list[Job]) -> Iterator[t
 def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
     """Every HTML page of the site map except 404.html, whose links are absolute."""
     timeline = data.timeline
-    yield Job(
-        "index.html", "index.html", lambda: {"current": "index.html", "overview": overview.layout(data)}
-    )
+    yield Job("index.html", "index.html", lambda: {"overview": overview.layout(data)})
     for event in data.ordered:
-        yield Job(f"events/{event.id}/index.html", "event.html", lambda e=event: {"current": "", "event": e})
+        yield Job(f"events/{event.id}/index.html", "event.html", lambda e=event: {"event": e})
     yield Job(
         "sources/index.html",
         "sources.html",
-        lambda: {"current": "sources/index.html", "sources": timeline.sources},
+        lambda: {"sources": timeline.sources},
     )
     for source in timeline.sources:
         yield Job(f"sources/{source.id}/index.html", "source.html", lambda s=source: source_context(data, s))
-    yield Job("topics/index.html", "terms.html", lambda: {"current": "topics/index.html"})
+    yield Job("topics/index.html", "terms.html", dict)
     for kind, plural, terms, groups in (
         ("topic", "topics", timeline.topics, data.by_topic),
         ("actor", "actors", timeline.actors, data.by_actor),
@@ -197,7 +198,6 @@ def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
                 f"{plural}/{term.id}/index.html",
                 "term.html",
                 lambda t=term, k=kind, g=groups: {
-                    "current": "",
                     "term": t,
                     "kind": k,
                     "kind_plural": "topics and actors",
@@ -209,14 +209,13 @@ def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
         yield Job(
             f"{name}/index.html",
             "page.html",
-            lambda n=name, t=title, b=body: {"current": f"{n}/index.html", "title": t, "body": b},
+            lambda t=title, b=body: {"title": t, "body": b},
         )
 
 
 def source_context(data: SiteData, source: Source) -> dict[str, object]:
     raw = data.seeds.raw(source.file)
     return {
-        "current": "",
         "source": source,
         "reading": reading.read(source, data.seeds.text(source.file), data.passages[source.id]),
         "sha256": data.seeds.sha256(source.file),

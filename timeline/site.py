@@ -59,19 +59,9 @@ class SiteData:
 
     def prepare(self) -> None:
         """Compute every derived view now: before a fork, so no process computes them again."""
-        for name in (
-            "ordered",
-            "chronological",
-            "by_era",
-            "by_topic",
-            "by_actor",
-            "neighbours",
-            "related",
-            "passages",
-            "_chronological_rank",
-            "era_spans",
-        ):
-            getattr(self, name)
+        for name, member in vars(type(self)).items():
+            if isinstance(member, cached_property):
+                getattr(self, name)
 
     @cached_property
     def ordered(self) -> tuple[Event, ...]:
