@@ -13,7 +13,7 @@ from pathlib import Path
 
 from timeline import cli
 from timeline.check import Checked, Loaded, check_loaded, load_project
-from timeline.render import Pages, Project, render
+from timeline.render import Memo, Pages, Project, render
 from timeline.search import OUTPUT_SUBDIR, index
 from timeline.site import SiteData
 from timeline.writer import staging, update, write
@@ -29,13 +29,13 @@ def check(loaded: Loaded) -> Checked:
     return check_loaded(loaded)
 
 
-def render_site(checked: Checked, project: Project) -> Pages:
-    """3. Every page and file of the site, in memory."""
+def render_site(checked: Checked, project: Project, memo: Memo | None = None) -> Pages:
+    """3. Every page and file of the site, in memory (the preview's unchanged pages from `memo`)."""
     timeline = checked.timeline
     assert timeline is not None
     if project.base_url:
         timeline = replace(timeline, site=replace(timeline.site, base_url=project.base_url))
-    return render(SiteData(timeline, checked.seeds), project)
+    return render(SiteData(timeline, checked.seeds), project, memo)
 
 
 def build(
@@ -64,15 +64,17 @@ def build(
     return checked
 
 
-def refresh(project: Project, out: Path, log: Callable[[str], None] = print) -> Checked:
-    """The preview's rebuild after a save: the same stages, but only changed files are rewritten,
-    in place, and the search index is left to the preview to refresh once the page has reloaded."""
+def refresh(project: Project, out: Path, memo: Memo, log: Callable[[str], None] = print) -> Checked:
+    """The preview's rebuild after a save: the same stages, but only pages whose inputs changed are
+    rendered and only changed files rewritten, in place; the search index is left to the preview
+    to refresh once the page has reloaded."""
     checked = check(load(project))
     if checked.errors:
         return checked
-    pages = render_site(checked, project)
+    pages = render_site(checked, project, memo)
     changed = update(pages, out, keep=(f"{OUTPUT_SUBDIR}/",))
-    log(f"site: {changed} of {len(pages)} files changed in {cli.display_path(out)}")
+    where = cli.display_path(out)
+    log(f"site: {changed} of {len(pages)} files changed in {where}, {memo.rendered} pages rendered")
     return checked
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import difflib
 import errno
+import gzip
 import hashlib
 import json
 import os
 import re
 import shutil
+import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -17,7 +21,7 @@ import pytest
 from conftest import ROOT, run_build
 
 import build
-from timeline import render, writer
+from timeline import render, search, writer
 from timeline.dates import PartialDate
 from timeline.render import DuplicatePath, Pages, Project
 from timeline.site import SiteData
@@ -271,3 +275,95 @@ def test_the_preview_rewrites_only_changed_files_and_removes_stale_ones(tmp_path
     assert files == {"a.html": "new", "same.html": "same", "new/y.html": "y", "pagefind/i": "i"}
     assert (folder / "same.html").stat().st_mtime == 1  # untouched, so the browser's cache holds
     assert not (folder / "gone").exists()
+
+
+def _preview_copy(built_site: Path, tmp_path: Path) -> Path:
+    """A copy of the real site, with one event page carrying a word no page had."""
+    folder = tmp_path / "site"
+    shutil.copytree(built_site, folder)
+    page = next((folder / "events").glob("*/index.html"))
+    page.write_text(page.read_text().replace("</h1>", " Zyzzogeton</h1>", 1))
+    return folder
+
+
+def _fragments_mention(index: Path, word: str) -> bool:
+    return any(word.encode() in gzip.decompress(f.read_bytes()) for f in (index / "fragment").iterdir())
+
+
+def test_the_previews_reindex_replaces_the_search_index_whole(built_site, tmp_path):
+    folder = _preview_copy(built_site, tmp_path)
+    assert not _fragments_mention(folder / "pagefind", "Zyzzogeton")
+    note = search.Reindex(folder).run()
+    assert note == f"search: indexed {len(list((built_site / 'pagefind' / 'fragment').iterdir()))} pages"
+    assert _fragments_mention(folder / "pagefind", "Zyzzogeton")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"], "no half-made index left beside it"
+
+
+def test_a_newer_save_cancels_the_reindex_and_search_keeps_the_previous_index(built_site, tmp_path):
+    folder = _preview_copy(built_site, tmp_path)
+    before = tree_hash(folder / "pagefind")
+    reindex = search.Reindex(folder)
+    notes: list[str] = []
+    worker = threading.Thread(target=lambda: notes.append(reindex.run()))
+    worker.start()
+    while reindex._process is None:  # Pagefind has started (it takes a tenth of a second or more)
+        time.sleep(0.001)
+    reindex.cancel()
+    worker.join()
+    assert notes == [""]
+    assert reindex._process.returncode == -signal.SIGTERM, "Pagefind was stopped, not waited for"
+    assert tree_hash(folder / "pagefind") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+    cancelled_first = search.Reindex(folder)
+    cancelled_first.cancel()
+    assert cancelled_first.run() == ""
+    assert cancelled_first._process is None, "Pagefind was never started"
+
+
+# Each edit, applied in turn to a copy of the project; after each, the preview's refresh (which
+# reuses every page whose inputs are unchanged) must leave exactly what a full build writes.
+PREVIEW_EDITS = [
+    ("an event's title (its neighbours and related events show it)", "events.yaml",
+     "rise almost 45 percent\n", "rise by almost 45 percent\n"),
+    ("a topic's label", "events.yaml", "  oil: Oil\n", "  oil: Crude oil\n"),
+    ("a source's publisher", "events.yaml", "publisher: VOA\n", "publisher: Voice of America\n"),
+    ("an era's title", "events.yaml", "title: Crimea, 2014\n", "title: Crimea, spring 2014\n"),
+    ("an event's date (the order changes)", "events.yaml", "    date: 2013\n", "    date: 2013-06\n"),
+    ("a quote (the source's reading view changes)", "events.yaml",
+     " in 2013 and accounted for about 7 percent of supplies to the world's fourth-biggest crude importer.\"",
+     " in 2013\""),
+    ("a template", "templates/event.html", '<h2 id="related-title">Related events</h2>',
+     '<h2 id="related-title">Related events on this site</h2>'),
+    ("a page of site_src/", "site_src/about.md", "\n", "\n\nEdited for the test.\n"),
+]  # fmt: skip
+
+
+def test_the_previews_refresh_after_each_kind_of_edit_equals_a_full_build(tmp_path):
+    for name in ("events.yaml", "seeds", "templates", "site_src"):
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
+        copy(ROOT / name, tmp_path / name)
+    project = _project(
+        tmp_path,
+        data=tmp_path / "events.yaml",
+        seeds=tmp_path / "seeds",
+        templates=tmp_path / "templates",
+        site_src=tmp_path / "site_src",
+    )
+    preview, memo = tmp_path / "preview", render.Memo()
+    build.build(project, preview, log=lambda _: None)
+    build.refresh(project, preview, memo, log=lambda _: None)
+    pages = memo.rendered
+    outside_search = re.compile(r"^pagefind(/|$)")
+    for what, file, old, new in PREVIEW_EDITS:
+        path = tmp_path / file
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"the edit of {what} no longer applies to {file}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        build.refresh(project, preview, memo, log=lambda _: None)
+        full = tmp_path / "full"
+        build.build(project, full, log=lambda _: None)
+        assert tree_hash(preview, skip=outside_search) == tree_hash(full, skip=outside_search), what
+        if file.startswith("templates/"):
+            assert memo.rendered == pages, f"after {what}, every page was rendered again"
+        else:
+            assert memo.rendered < pages / 2, f"after {what}, pages with unchanged inputs were reused"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from .check import Checked, InputError, check, read_bytes
 from .problems import Problem, count_phrase, format_github, format_text, plural
-from .render import DuplicatePath, Project
-from .search import SearchIndexError, index
+from .render import DuplicatePath, Memo, Project
+from .search import Reindex, SearchIndexError
 from .writer import WriteError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,7 +148,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 # build.py's pipeline: (project, output folder, strict, log) -> what the check found.
 Build = Callable[[Project, Path, bool, Callable[[str], None]], Checked]
-Refresh = Callable[[Project, Path, Callable[[str], None]], Checked]
+Refresh = Callable[[Project, Path, Memo, Callable[[str], None]], Checked]
 
 
 def run_build(args: argparse.Namespace, build: Build) -> int:
@@ -173,6 +173,7 @@ def run_serve(args: argparse.Namespace, build: Build, refresh: Refresh) -> int:
     project = project_of(args)
     label = display_path(project.data)
     indexed = False  # until a full build (written whole, search index included) has succeeded
+    memo = Memo()  # the pages as last rendered, reused while their inputs are unchanged
 
     def rebuild() -> preview.Outcome:
         """What the browser must show instead of the site (nothing when all is well), a note, and
@@ -181,7 +182,7 @@ def run_serve(args: argparse.Namespace, build: Build, refresh: Refresh) -> int:
         notes: list[str] = []
         try:
             if indexed:  # after a save: only changed files rewritten; the index follows
-                checked = refresh(project, args.out, notes.append)
+                checked = refresh(project, args.out, memo, notes.append)
             else:
                 checked = build(project, args.out, False, notes.append)
         except Exception as exc:  # a missing file or a template error must not stop the preview
@@ -190,7 +191,7 @@ def run_serve(args: argparse.Namespace, build: Build, refresh: Refresh) -> int:
         report(checked, label, "text", strict=False)
         if checked.errors:
             return preview.Outcome(checked.problems, "Fix the problems above and save again.")
-        reindex = (lambda: index(args.out)) if indexed else None
+        reindex = Reindex(args.out) if indexed else None
         indexed = True
         return preview.Outcome([], "\n".join(notes), reindex)
 

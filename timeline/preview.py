@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from mkdocs.livereload import LiveReloadServer, _timestamp
 
@@ -22,20 +23,32 @@ from .problems import Problem, visible
 from .render import CSP
 
 _RELOAD_PATH = "/.preview/livereload.js"
-# How often the watched files are polled (MkDocs' default is 0.5 s): a save is seen within 0.1 s.
-_POLL_SECONDS = 0.1
+# How often the watched files are polled (MkDocs' default is 0.5 s), and how long the files must
+# then stay unchanged before the rebuild starts (MkDocs: 0.1 s): one poll, so a save that lands
+# across two polls is still built once, whole. A save is seen within 0.05 to 0.1 s.
+_POLL_SECONDS = 0.05
 # The client half of the reload, as a file (MkDocs ships it as an inline script).
 _RELOAD_SCRIPT = (Path(__file__).parent / "livereload.js").read_bytes()
+
+
+class Background(Protocol):
+    """Work that follows a rebuild without holding up the reload (the search index)."""
+
+    def run(self) -> str:
+        """Do the work; returns a line for the terminal (empty for none)."""
+
+    def cancel(self) -> None:
+        """Stop early, leaving the site as it was: a newer save is about to be built."""
 
 
 @dataclass(frozen=True)
 class Outcome:
     """One rebuild: the problems to show instead of the site, a note for the terminal, and work
-    to run in the background once the browser has been told to reload (the search index)."""
+    to run in the background once the browser has been told to reload."""
 
     problems: list[Problem]
     note: str
-    afterwards: Callable[[], str] | None = None
+    afterwards: Background | None = None
 
 
 def error_page(path: str, problems: list[Problem]) -> bytes:
@@ -75,6 +88,7 @@ class PreviewServer(LiveReloadServer):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.build_delay = _POLL_SECONDS
         self.failure: bytes | None = None
 
     def _inject_js_into_html(self, content: bytes, epoch: int) -> bytes:
@@ -111,19 +125,22 @@ def serve(
     """Build once, then serve `site` and rebuild whenever a watched path changes. Ctrl-C stops."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     server: PreviewServer
-    background: threading.Thread | None = None
+    background: tuple[Background, threading.Thread] | None = None
 
     def build() -> None:
         nonlocal background
         if background is not None:
-            background.join()  # one writer at a time in the site folder
+            work, thread = background
+            work.cancel()  # it was for the site this save replaces; the new one gets its own
+            thread.join()  # one writer at a time in the site folder
         outcome = rebuild()
         server.failure = error_page(data_label, outcome.problems) if outcome.problems else None
         print(outcome.note, flush=True)
         if outcome.afterwards is not None:
             # The reload happens as soon as this returns; search catches up a moment later.
-            background = threading.Thread(target=_report, args=(outcome.afterwards,), daemon=True)
-            background.start()
+            thread = threading.Thread(target=_report, args=(outcome.afterwards,), daemon=True)
+            background = (outcome.afterwards, thread)
+            thread.start()
 
     server = PreviewServer(
         builder=build, host="127.0.0.1", port=port, root=str(site), polling_interval=_POLL_SECONDS
@@ -141,13 +158,15 @@ def serve(
     finally:
         server.shutdown()
         if background is not None:
-            background.join()  # a half-written search index would be worse than a moment's wait
+            background[1].join()  # the index of the last save is worth a moment's wait
     if stopped:
         print("Stopped.")
 
 
-def _report(work: Callable[[], str]) -> None:
+def _report(work: Background) -> None:
     try:
-        print(work(), flush=True)
+        note = work.run()
+        if note:
+            print(note, flush=True)
     except Exception as exc:  # a failed index must not stop the preview; the next save retries
         print(f"search: not refreshed: {exc}", flush=True)

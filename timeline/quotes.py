@@ -81,6 +81,7 @@ class SourceText:
             starts.append(run.end() - total)
             shifts.append(total)
         self._starts, self._shifts = starts, shifts
+        self._found: dict[str, Match] = {}
 
     def _original(self, index: int) -> int:
         return index + self._shifts[bisect_right(self._starts, index) - 1]
@@ -91,6 +92,16 @@ class SourceText:
 
     def find(self, quote: str, name: str = "the source") -> Match | Miss:
         """Where `quote` occurs; `name` is how messages call the source."""
+        # The check finds each quote and the reading views need its place again: found once.
+        # (A miss is not kept: its message names the source, and misses stop the build anyway.)
+        found = self._found.get(quote)
+        if found is None:
+            found = self._find(quote, name)
+            if isinstance(found, Match):
+                self._found[quote] = found
+        return found
+
+    def _find(self, quote: str, name: str) -> Match | Miss:
         parts = fragments(quote)
         if not parts:
             return Miss("quote is empty", None)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -70,6 +71,7 @@ class Pages:
         return len(self._files)
 
 
+@cache  # the preview re-renders on every save: templates compile once, and again only when edited
 def environment(templates: Path) -> Environment:
     env = Environment(
         loader=FileSystemLoader(templates),
@@ -78,6 +80,7 @@ def environment(templates: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=True,  # a cached template is checked against its file's mtime before each use
     )
     env.filters["markdown"] = markup.render
     env.globals["date_range"] = display_range
@@ -124,6 +127,37 @@ class Job:
     path: str
     template: str
     context: Callable[[], dict[str, object]]  # called where the page is rendered
+    # Everything of the model the page shows: the preview re-renders the page only when this
+    # changed (or the templates or site settings did). None: always re-rendered.
+    inputs: Callable[[], tuple[object, ...]] | None = None
+
+
+class Memo:
+    """The preview's pages as last rendered, each with the inputs it was rendered from.
+
+    A save usually changes a few pages out of thousands; the others are taken from here. Kept
+    across saves by `build.py serve`; a build never uses one. tests/test_build.py checks that a
+    preview after each kind of edit is byte-identical to a full build.
+    """
+
+    def __init__(self) -> None:
+        self._common: object = None
+        self._pages: dict[str, tuple[tuple[object, ...], bytes]] = {}
+        self.rendered = 0  # pages rendered in the last pass; the rest were reused
+
+    def start(self, common: object) -> None:
+        """A new pass; `common` is what every page shows (templates, site settings)."""
+        if common != self._common:
+            self._pages.clear()
+            self._common = common
+        self.rendered = 0
+
+    def get(self, path: str, inputs: tuple[object, ...]) -> bytes | None:
+        kept = self._pages.get(path)
+        return kept[1] if kept is not None and kept[0] == inputs else None
+
+    def keep(self, path: str, inputs: tuple[object, ...], content: bytes) -> None:
+        self._pages[path] = (inputs, content)
 
 
 # Below this many pages a second process costs more than it saves (the real site has ~120).
@@ -152,7 +186,31 @@ def _render_share(share: tuple[int, int]) -> list[bytes]:
     return [render_job(env, data, job) for job in jobs[first::step]]
 
 
-def render_jobs(env: Environment, data: SiteData, jobs: list[Job]) -> Iterator[tuple[str, bytes]]:
+def render_jobs(
+    env: Environment, data: SiteData, jobs: list[Job], memo: Memo | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """Every job rendered, or taken from `memo` when its inputs are unchanged."""
+    if memo is None:
+        yield from _render_all(env, data, jobs)
+        return
+    fresh: list[Job] = []
+    inputs: dict[str, tuple[object, ...]] = {}
+    for job in jobs:
+        if job.inputs is not None:
+            inputs[job.path] = job.inputs()
+            kept = memo.get(job.path, inputs[job.path])
+            if kept is not None:
+                yield job.path, kept
+                continue
+        fresh.append(job)
+    memo.rendered = len(fresh)
+    for path, content in _render_all(env, data, fresh):
+        if path in inputs:
+            memo.keep(path, inputs[path], content)
+        yield path, content
+
+
+def _render_all(env: Environment, data: SiteData, jobs: list[Job]) -> Iterator[tuple[str, bytes]]:
     """Every job rendered; with two cores or more and enough pages, half of them in a forked process.
 
     The output is the same either way: each page depends only on the model, never on the order.
@@ -180,14 +238,32 @@ def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
     timeline = data.timeline
     yield Job("index.html", "index.html", lambda: {"overview": overview.layout(data)})
     for event in data.ordered:
-        yield Job(f"events/{event.id}/index.html", "event.html", lambda e=event: {"event": e})
+        yield Job(
+            f"events/{event.id}/index.html",
+            "event.html",
+            lambda e=event: {"event": e},
+            lambda e=event: (
+                e,
+                data.eras[e.era],
+                *(data.sources[c.source] for c in e.citations),
+                *(data.topics[key] for key in e.topics),
+                *(data.actors[key] for key in e.actors),
+                data.neighbours[e.id],
+                *data.related[e.id],
+            ),
+        )
     yield Job(
         "sources/index.html",
         "sources.html",
         lambda: {"sources": timeline.sources},
     )
     for source in timeline.sources:
-        yield Job(f"sources/{source.id}/index.html", "source.html", lambda s=source: source_context(data, s))
+        yield Job(
+            f"sources/{source.id}/index.html",
+            "source.html",
+            lambda s=source: source_context(data, s),
+            lambda s=source: (s, data.seeds.raw(s.file), *data.passages[s.id]),
+        )
     yield Job("topics/index.html", "terms.html", dict)
     for kind, plural, terms, groups in (
         ("topic", "topics", timeline.topics, data.by_topic),
@@ -203,6 +279,7 @@ def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
                     "kind_plural": "topics and actors",
                     "events": g.get(t.id, []),
                 },
+                lambda t=term, g=groups: (t, *g.get(t.id, [])),
             )
     for name in PROSE_PAGES:
         title, body = prose(project.site_src / f"{name}.md")
@@ -210,6 +287,7 @@ def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
             f"{name}/index.html",
             "page.html",
             lambda t=title, b=body: {"title": t, "body": b},
+            lambda t=title, b=body: (t, b),
         )
 
 
@@ -223,11 +301,24 @@ def source_context(data: SiteData, source: Source) -> dict[str, object]:
     }
 
 
-def render(data: SiteData, project: Project) -> Pages:
+def templates_version(templates: Path) -> tuple[tuple[str, int, int], ...]:
+    """Every template's name, size and modification time: any edit changes it."""
+    files = sorted(path for path in templates.rglob("*") if path.is_file())
+    return tuple((path.relative_to(templates).as_posix(), *_size_and_time(path)) for path in files)
+
+
+def _size_and_time(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def render(data: SiteData, project: Project, memo: Memo | None = None) -> Pages:
     env = environment(project.templates)
     pages = Pages()
     site = data.timeline.site
-    for path, content in render_jobs(env, data, list(page_jobs(data, project))):
+    if memo is not None:
+        memo.start((site, templates_version(project.templates)))
+    for path, content in render_jobs(env, data, list(page_jobs(data, project)), memo):
         pages.add(path, content)
     for source in data.timeline.sources:
         pages.add(f"sources/{source.id}/{source.file}", data.seeds.raw(source.file))

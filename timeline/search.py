@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
+import threading
 from pathlib import Path
+
+from .writer import replace_folder
 
 OUTPUT_SUBDIR = "pagefind"
 PAGES = ("--glob", "{events,sources}/**/*.html")
@@ -30,19 +34,84 @@ def binary() -> Path | None:
         return Path(found) if found else None
 
 
+_UNAVAILABLE = "search: skipped — the Pagefind binary is not available here; the site works without search"
+
+
+def _command(executable: Path, folder: Path, output: Path) -> list[str]:
+    # Only event and source pages are indexed; the glob spares Pagefind reading the rest.
+    return [str(executable), "--site", str(folder), "--output-path", str(output), *PAGES, "--silent"]
+
+
+def _indexed(output: Path) -> str:
+    pages = sum(1 for _ in (output / "fragment").glob("*"))
+    return f"search: indexed {pages} pages"
+
+
+def _failed(stdout: str, stderr: str) -> SearchIndexError:
+    return SearchIndexError(f"Pagefind failed: {(stderr or stdout).strip()}")
+
+
 def index(folder: Path) -> str:
     """Index `folder` in place; returns a one-line account for the terminal."""
     executable = binary()
     if executable is None:
-        return "search: skipped — the Pagefind binary is not available here; the site works without search"
-    result = subprocess.run(
-        # Only event and source pages are indexed; the glob spares Pagefind reading the rest.
-        [str(executable), "--site", str(folder), "--output-subdir", OUTPUT_SUBDIR, *PAGES, "--silent"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+        return _UNAVAILABLE
+    output = folder / OUTPUT_SUBDIR
+    result = subprocess.run(_command(executable, folder, output), capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise SearchIndexError(f"Pagefind failed: {(result.stderr or result.stdout).strip()}")
-    pages = sum(1 for _ in (folder / OUTPUT_SUBDIR / "fragment").glob("*"))
-    return f"search: indexed {pages} pages"
+        raise _failed(result.stdout, result.stderr)
+    return _indexed(output)
+
+
+# The preview's Pagefind yields the cores to the browser loading the page it waits for.
+_NICE = ("nice", "-n", "10") if shutil.which("nice") else ()
+
+
+class Reindex:
+    """The preview's re-index after a save, run in the background once the page has reloaded.
+
+    Pagefind writes the new index beside the site, and it replaces the served one only when
+    complete. So a newer save can cancel it at any moment: search keeps the previous index
+    meanwhile, and Pagefind stops competing for the cores with the rebuild the reader waits for.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[str] | None = None
+        self._cancelled = False
+
+    def run(self) -> str:
+        executable = binary()
+        if executable is None:
+            return _UNAVAILABLE
+        output = Path(tempfile.mkdtemp(prefix=f".{self.folder.name}.search-", dir=self.folder.parent))
+        try:
+            with self._lock:
+                if self._cancelled:
+                    return ""
+                self._process = subprocess.Popen(
+                    [*_NICE, *_command(executable, self.folder, output)],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            stdout, stderr = self._process.communicate()
+            with self._lock:
+                if self._cancelled:
+                    return ""  # a newer save is being built; its own refresh follows
+                if self._process.returncode != 0:
+                    raise _failed(stdout, stderr)
+                note = _indexed(output)
+                output.chmod(0o755)  # mkdtemp makes it private; the served index is not
+                replace_folder(output, self.folder / OUTPUT_SUBDIR)
+                return note
+        finally:
+            shutil.rmtree(output, ignore_errors=True)
+
+    def cancel(self) -> None:
+        """Stop at once; the index served stays the previous complete one."""
+        with self._lock:
+            self._cancelled = True
+            if self._process is not None and self._process.poll() is None:
+                self._process.terminate()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from .problems import shown
@@ -16,6 +16,13 @@ class SeedsUnreadable(OSError):
 
 class SeedFileError(ValueError):
     """One named file cannot serve as a source; the message says why and what to do."""
+
+
+# Content-addressed, so it can never be stale: the preview re-reads every document on each save,
+# and one that has not changed keeps its normalized text and its word index (most of the check).
+@lru_cache(maxsize=1024)
+def _source_text(text: str) -> SourceText:
+    return SourceText(text)
 
 
 class Seeds:
@@ -71,7 +78,7 @@ class Seeds:
                     f"seeds/{name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
                     "convert it to UTF-8 before adding it"
                 ) from exc
-            self._texts[name] = SourceText(text)
+            self._texts[name] = _source_text(text)
         return self._texts[name]
 
     def sha256(self, name: str) -> str:

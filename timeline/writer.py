@@ -40,6 +40,20 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
+def replace_folder(new: Path, target: Path) -> None:
+    """Put the complete folder `new` at `target`, in one step where the system can; the previous
+    `target` is deleted. Readers of `target` see either the old folder or the new, never a mix."""
+    if not target.exists():
+        new.rename(target)
+    elif _exchange(new, target):
+        shutil.rmtree(new)  # now holds the previous folder
+    else:
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        target.rename(old)
+        new.rename(target)
+        shutil.rmtree(old)
+
+
 def _check_replaceable(out: Path) -> None:
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise WriteError(f"{out} exists and is not a folder; choose another --out")
@@ -61,15 +75,7 @@ def staging(out: Path) -> Iterator[Path]:
         yield temp
         (temp / MARKER).write_bytes(b"")
         temp.chmod(0o755)  # mkdtemp makes it private; a published site is not
-        if not out.exists():
-            temp.rename(out)
-        elif _exchange(temp, out):
-            shutil.rmtree(temp)  # now holds the previous site
-        else:
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            temp.rename(out)
-            shutil.rmtree(old)
+        replace_folder(temp, out)
     except OSError as exc:
         shutil.rmtree(temp, ignore_errors=True)
         raise WriteError(f"could not write the site: {exc.strerror or exc}") from exc
