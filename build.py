@@ -43,6 +43,7 @@ def build(
     out: Path,
     strict: bool = False,
     log: Callable[[str], None] = print,
+    memo: Memo | None = None,  # the preview's: its first build fills it, so saves reuse pages
     lap: Callable[[str], None] = lambda stage: None,  # told as each stage ends: bench/ times them
 ) -> Checked:
     """The whole pipeline. Nothing is written unless the check passes and rendering succeeds."""
@@ -52,7 +53,7 @@ def build(
     lap("check")
     if checked.errors or (strict and checked.warnings):
         return checked
-    pages = render_site(checked, project)
+    pages = render_site(checked, project, memo)
     lap("render")
     with staging(out) as folder:  # 4. written beside `out`, swapped in only when complete
         write(pages, folder)
@@ -60,6 +61,8 @@ def build(
         log(index(folder))  # 5. the search index, inside the same swap
         lap("index")
     lap("swap")
+    if memo is not None:
+        memo.written = dict(pages.items())
     log(f"site: {len(pages)} files written to {cli.display_path(out)}")
     return checked
 
@@ -72,7 +75,8 @@ def refresh(project: Project, out: Path, memo: Memo, log: Callable[[str], None] 
     if checked.errors:
         return checked
     pages = render_site(checked, project, memo)
-    changed = update(pages, out, keep=(f"{OUTPUT_SUBDIR}/",))
+    changed = update(pages, out, keep=(f"{OUTPUT_SUBDIR}/",), written=memo.written)
+    memo.written = dict(pages.items())
     where = cli.display_path(out)
     log(f"site: {changed} of {len(pages)} files changed in {where}, {memo.rendered} pages rendered")
     return checked

@@ -6,9 +6,11 @@ Copies the synthetic project of bench/run.py (bench/.cache/N/, made if
 missing) into a temporary folder, starts `python build.py serve` on it and
 opens one event's page in headless Chromium. Then, for each edit, rewrites
 that event's title in events.yaml and times how long the new title takes to
-be the page's <h1>: the server notices the save (MkDocs' watcher polls every
-0.5 s), rebuilds the whole site, and the page's live-reload script reloads
-it. Prints, for each edit, when the server had finished the rebuild and when
+be the page's <h1>: the server notices the save (it polls every 0.05 s),
+checks the whole file, renders the pages whose inputs changed, rewrites the
+files whose bytes changed, and the page's live-reload script reloads it. The
+search index of the previous save, if still being made, is cancelled first.
+Edits come a second apart, as quick saves do. Prints, for each edit, when the server had finished the rebuild and when
 the page showed the new title, and the medians. A measure, never a test.
 """
 

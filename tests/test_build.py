@@ -277,6 +277,21 @@ def test_the_preview_rewrites_only_changed_files_and_removes_stale_ones(tmp_path
     assert not (folder / "gone").exists()
 
 
+def test_the_preview_trusts_what_it_wrote_yet_restores_a_file_removed_behind_its_back(tmp_path):
+    folder = tmp_path / "site"
+    (folder / "old").mkdir(parents=True)
+    (folder / "old" / "x.html").write_text("x")
+    (folder / "same.html").write_text("same")
+    written = {"a.html": b"a", "same.html": b"same", "old/x.html": b"x", "gone.html": b"g"}
+    pages = Pages()
+    for path, content in (("a.html", "a"), ("same.html", "same"), ("b.html", "b")):
+        pages.add(path, content)
+    # a.html and gone.html were written before and deleted since by someone else
+    assert writer.update(pages, folder, written=written) == 3  # a restored, b added, x removed
+    files = {p.relative_to(folder).as_posix(): p.read_text() for p in folder.rglob("*")}
+    assert files == {"a.html": "a", "same.html": "same", "b.html": "b"}, "old/ went with its last file"
+
+
 def _preview_copy(built_site: Path, tmp_path: Path) -> Path:
     """A copy of the real site, with one event page carrying a word no page had."""
     folder = tmp_path / "site"
@@ -322,19 +337,23 @@ def test_a_newer_save_cancels_the_reindex_and_search_keeps_the_previous_index(bu
 
 # Each edit, applied in turn to a copy of the project; after each, the preview's refresh (which
 # reuses every page whose inputs are unchanged) must leave exactly what a full build writes.
+# The last item says how many pages the refresh may render: "few" (less than half), "all", or
+# None when it depends (removing an event shifts the related events of most others).
 PREVIEW_EDITS = [
     ("an event's title (its neighbours and related events show it)", "events.yaml",
-     "rise almost 45 percent\n", "rise by almost 45 percent\n"),
-    ("a topic's label", "events.yaml", "  oil: Oil\n", "  oil: Crude oil\n"),
-    ("a source's publisher", "events.yaml", "publisher: VOA\n", "publisher: Voice of America\n"),
-    ("an era's title", "events.yaml", "title: Crimea, 2014\n", "title: Crimea, spring 2014\n"),
-    ("an event's date (the order changes)", "events.yaml", "    date: 2013\n", "    date: 2013-06\n"),
+     "rise almost 45 percent\n", "rise by almost 45 percent\n", "few"),
+    ("a topic's label", "events.yaml", "  oil: Oil\n", "  oil: Crude oil\n", "few"),
+    ("a source's publisher", "events.yaml", "publisher: VOA\n", "publisher: Voice of America\n", "few"),
+    ("an era's title", "events.yaml", "title: Crimea, 2014\n", "title: Crimea, spring 2014\n", "few"),
+    ("an event's date (the order changes)", "events.yaml", "    date: 2013\n", "    date: 2013-06\n", "few"),
     ("a quote (the source's reading view changes)", "events.yaml",
      " in 2013 and accounted for about 7 percent of supplies to the world's fourth-biggest crude importer.\"",
-     " in 2013\""),
+     " in 2013\"", "few"),
     ("a template", "templates/event.html", '<h2 id="related-title">Related events</h2>',
-     '<h2 id="related-title">Related events on this site</h2>'),
-    ("a page of site_src/", "site_src/about.md", "\n", "\n\nEdited for the test.\n"),
+     '<h2 id="related-title">Related events on this site</h2>', "all"),
+    ("a page of site_src/", "site_src/about.md", "\n", "\n\nEdited for the test.\n", "few"),
+    ("an event removed (its page is deleted)", "events.yaml",
+     re.compile(r"  - id: russian-oil-imports-rise-2013\n.*?\n\n", re.DOTALL), "", None),
 ]  # fmt: skip
 
 
@@ -350,20 +369,21 @@ def test_the_previews_refresh_after_each_kind_of_edit_equals_a_full_build(tmp_pa
         site_src=tmp_path / "site_src",
     )
     preview, memo = tmp_path / "preview", render.Memo()
-    build.build(project, preview, log=lambda _: None)
-    build.refresh(project, preview, memo, log=lambda _: None)
+    build.build(project, preview, log=lambda _: None, memo=memo)  # as `serve` starts
     pages = memo.rendered
     outside_search = re.compile(r"^pagefind(/|$)")
-    for what, file, old, new in PREVIEW_EDITS:
+    for what, file, old, new, rendered in PREVIEW_EDITS:
         path = tmp_path / file
         text = path.read_text(encoding="utf-8")
-        assert old in text, f"the edit of {what} no longer applies to {file}"
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        edited = old.sub(new, text, count=1) if isinstance(old, re.Pattern) else text.replace(old, new, 1)
+        assert edited != text, f"the edit of {what} no longer applies to {file}"
+        path.write_text(edited, encoding="utf-8")
         build.refresh(project, preview, memo, log=lambda _: None)
         full = tmp_path / "full"
         build.build(project, full, log=lambda _: None)
         assert tree_hash(preview, skip=outside_search) == tree_hash(full, skip=outside_search), what
-        if file.startswith("templates/"):
+        if rendered == "all":
             assert memo.rendered == pages, f"after {what}, every page was rendered again"
-        else:
+        elif rendered == "few":
             assert memo.rendered < pages / 2, f"after {what}, pages with unchanged inputs were reused"
+    assert not (preview / "events" / "russian-oil-imports-rise-2013").exists()

@@ -146,8 +146,8 @@ def run_check(args: argparse.Namespace) -> int:
     return report(checked, display_path(args.data), args.format, args.strict)
 
 
-# build.py's pipeline: (project, output folder, strict, log) -> what the check found.
-Build = Callable[[Project, Path, bool, Callable[[str], None]], Checked]
+# build.py's pipeline: (project, output folder, strict, log, the preview's memo) -> what the check found.
+Build = Callable[[Project, Path, bool, Callable[[str], None], Memo | None], Checked]
 Refresh = Callable[[Project, Path, Memo, Callable[[str], None]], Checked]
 
 
@@ -155,7 +155,7 @@ def run_build(args: argparse.Namespace, build: Build) -> int:
     project = project_of(args)
     notes: list[str] = []
     try:
-        checked = build(project, args.out, args.strict, notes.append)
+        checked = build(project, args.out, args.strict, notes.append, None)
     except (WriteError, SearchIndexError, DuplicatePath) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(f"The previous site in {display_path(args.out)} is unchanged.", file=sys.stderr)
@@ -184,7 +184,7 @@ def run_serve(args: argparse.Namespace, build: Build, refresh: Refresh) -> int:
             if indexed:  # after a save: only changed files rewritten; the index follows
                 checked = refresh(project, args.out, memo, notes.append)
             else:
-                checked = build(project, args.out, False, notes.append)
+                checked = build(project, args.out, False, notes.append, memo)
         except Exception as exc:  # a missing file or a template error must not stop the preview
             message = f"the build failed: {exc}" if not isinstance(exc, InputError) else str(exc)
             return preview.Outcome([Problem(1, 1, message)], f"error: {message}")

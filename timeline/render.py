@@ -144,6 +144,7 @@ class Memo:
         self._common: object = None
         self._pages: dict[str, tuple[tuple[object, ...], bytes]] = {}
         self.rendered = 0  # pages rendered in the last pass; the rest were reused
+        self.written: dict[str, bytes] | None = None  # every file last written to the preview's folder
 
     def start(self, common: object) -> None:
         """A new pass; `common` is what every page shows (templates, site settings)."""

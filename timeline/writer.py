@@ -91,17 +91,22 @@ def write(pages: Pages, folder: Path) -> None:
         target.write_bytes(content)
 
 
-def update(pages: Pages, folder: Path, keep: tuple[str, ...] = ()) -> int:
+def update(
+    pages: Pages, folder: Path, keep: tuple[str, ...] = (), written: dict[str, bytes] | None = None
+) -> int:
     """The preview's write: rewrite only the files whose bytes changed, delete those no longer built.
 
     Not atomic, unlike `staging`: a preview folder has one reader, who wants the edit now. Paths
     under `keep` (the search index, which the preview refreshes on its own) are left alone.
-    Returns how many files changed.
+    `written` is what the preview last wrote here, if it knows: then unchanged files are not read
+    back and the folder is not walked. Returns how many files changed.
     """
     wanted = dict(pages.items())
     changed = 0
     for path, content in wanted.items():
         target = folder / path
+        if written is not None and written.get(path) == content and target.is_file():
+            continue
         try:
             if target.stat().st_size == len(content) and target.read_bytes() == content:
                 continue
@@ -109,14 +114,25 @@ def update(pages: Pages, folder: Path, keep: tuple[str, ...] = ()) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
         changed += 1
-    for target in sorted(folder.rglob("*"), reverse=True):  # children before their folders
-        path = target.relative_to(folder).as_posix()
-        if path == MARKER or path in wanted or path.startswith(keep):
-            continue
-        if target.is_dir():
-            if not any(target.iterdir()):
-                target.rmdir()
-        else:
+    if written is not None:
+        stale = [folder / path for path in sorted(written.keys() - wanted.keys())]
+    else:
+        stale = [
+            target
+            for target in sorted(folder.rglob("*"))
+            if not target.is_dir()
+            and (path := target.relative_to(folder).as_posix()) != MARKER
+            and path not in wanted
+            and not path.startswith(keep)
+        ]
+    for target in stale:
+        try:
             target.unlink()
-            changed += 1
+        except FileNotFoundError:
+            continue
+        changed += 1
+        for parent in target.parents:  # the folders this deletion emptied
+            if parent == folder or any(parent.iterdir()):
+                break
+            parent.rmdir()
     return changed
