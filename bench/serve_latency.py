@@ -10,8 +10,9 @@ be the page's <h1>: the server notices the save (it polls every 0.05 s),
 checks the whole file, renders the pages whose inputs changed, rewrites the
 files whose bytes changed, and the page's live-reload script reloads it. The
 search index of the previous save, if still being made, is cancelled first.
-Edits come a second apart, as quick saves do. Prints, for each edit, when the server had finished the rebuild and when
-the page showed the new title, and the medians. A measure, never a test.
+Edits come a second apart, as quick saves do. Prints, for each edit, when the
+server had finished the rebuild and when the page showed the new title, and
+the medians. A measure, never a test.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def main() -> None:
                 page = browser.new_page()
                 page.goto(url, wait_until="load")
                 for edit in range(1, args.edits + 1):
-                    time.sleep(1)  # the reloaded page's script is polling again; the server is idle
+                    time.sleep(1)  # the page polls again; the last search index may still be in the making
                     title = f"Edited title number {edit}"
                     start = time.perf_counter()
                     data.write_text(retitle(original, event, title), encoding="utf-8")
