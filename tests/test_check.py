@@ -7,6 +7,7 @@ import sys
 import pytest
 from conftest import FIXTURES, ROOT
 
+from timeline import markup
 from timeline.check import InputError, check
 from timeline.cli import main
 from timeline.preview import error_page
@@ -173,6 +174,9 @@ def test_io_errors_exit_with_status_2(tmp_path, capsys, setup, message):
         ('quote: "Japan now consumes a third … purchased 10 percent of its supplies from Russia’s east"', 'quote: ""',
          "quote must not be blank"),
         ("date: 2014\n", "date: .inf\n", "date should be text or a whole number, not the number inf; put it in quotes"),
+        # Characters that show nothing are blank too.
+        ("title: Japan buys a tenth of its LNG from Russia's east", 'title: "\u200b\u200d\u2060\ufeff"',
+         "title must not be blank"),
     ],
 )  # fmt: skip
 def test_each_rule_reports_its_problem(tmp_path, replace, by, expected):
@@ -236,6 +240,29 @@ def test_ids_must_be_lowercase_hyphenated(tmp_path, bad, named):
     assert [p.message for p in checked.errors] == [
         f"id '{bad}' must be lowercase letters and digits joined by single hyphens, such as 'motegi-no-change-2014'{named}"
     ]
+
+
+@pytest.mark.parametrize(
+    ("link", "allowed"),
+    [
+        ("https://www.voanews.com/", True),
+        ("mailto:editors@example.org", True),
+        ("../sources/voa-2014-03-04/", True),
+        ("/about/", True),
+        ("#q-x-1", True),
+        # Addresses a browser reads as another host, or as script, however they are dressed.
+        ("//evil.example/", False),
+        ("/\\evil.example/", False),
+        ("\\\\evil.example/", False),
+        ("\\/evil.example/", False),
+        ("/\t/evil.example/", False),
+        ("\n//evil.example/", False),
+        ("java\tscript:alert(1)", False),
+        ("\x01javascript:alert(1)", False),
+    ],
+)
+def test_a_link_is_read_as_a_browser_reads_it(link, allowed):
+    assert markup.is_allowed_link(link) is allowed
 
 
 @pytest.mark.parametrize("good", ["a", "2014", "lng-share-2014", "g7-statement-1"])

@@ -45,7 +45,7 @@ from timeline.schema import load_schema
 
 # In every plain-text field (titles, labels, notes, quotes) and in the seed documents.
 # The schema's pattern for "any text that is not blank" (see its $comment).
-NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
+NOT_BLANK = r"[^\s\x1c-\x1f\x85\xad\u200b-\u200f\u2060-\u2064\ufeff]"
 PLAIN = [
     "<script>alert('pwned')</script>",
     "<img src=x id=pwned onerror=alert('pwned')>",

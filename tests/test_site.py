@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -15,6 +16,7 @@ import pytest
 from conftest import ROOT
 from jsonschema import Draft202012Validator
 
+from timeline import exports
 from timeline.check import check
 from timeline.dates import PartialDate
 
@@ -236,3 +238,16 @@ def test_the_handbook_lists_every_field_of_the_schema(built_site):
     assert len(fields) > 30
     assert [f for f in fields if f"<code>{f}</code>" not in html] == []
     assert "<!-- schema-fields -->" not in html
+
+
+@pytest.mark.parametrize(
+    ("day", "span"),
+    [
+        (date(2025, 10, 15), ((2025, 10, 15), (2025, 10, 16))),
+        (date(2014, 12, 31), ((2014, 12, 31), (2015, 1, 1))),
+        (date.max, ((9999, 12, 30), (9999, 12, 31))),  # no next day: the day before, not a traceback
+    ],
+)
+def test_an_era_of_one_day_spans_to_the_next_in_timeline_json(day, span):
+    # TimelineJS refuses an era that ends where it starts (test_timelinejs.py shows it with the library).
+    assert exports._one_day(day) == span

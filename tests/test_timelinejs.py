@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import require_node_tool
+from conftest import ROOT, require_node_tool, run_build
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -90,12 +90,34 @@ def plain(markup: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]*>", "", markup)).split())
 
 
-@pytest.fixture(scope="module")
-def timelinejs_site(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the built site with the harness page and the TimelineJS dist beside it."""
+ONE_DAY_ERA = """  - id: one-day
+    title: One day in October 2025
+    summary: An era whose only event falls on a single day.
+"""
+
+
+def one_day_era_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real data with one more era, whose only event is dated to the day."""
+    project = tmp_path_factory.mktemp("one-day-era")
+    shutil.copytree(ROOT / "seeds", project / "seeds")
+    text = (ROOT / "events.yaml").read_text(encoding="utf-8")
+    moved = "    era: bessent-2025\n    title: Bessent says"
+    assert moved in text
+    assert "\nsources:\n" in text
+    text = text.replace(moved, moved.replace("bessent-2025", "one-day"))
+    (project / "events.yaml").write_text(text.replace("\nsources:\n", f"\n{ONE_DAY_ERA}sources:\n", 1))
+    result = run_build(project / "site", "--data", str(project / "events.yaml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return project / "site"
+
+
+@pytest.fixture(scope="module", params=["real site", "an era of one day"])
+def timelinejs_site(request, built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of a built site with the harness page and the TimelineJS dist beside it."""
     dist = require_node_tool("@knight-lab", "timelinejs", "dist")
+    built = built_site if request.param == "real site" else one_day_era_site(tmp_path_factory)
     folder = tmp_path_factory.mktemp("timelinejs") / "site"
-    shutil.copytree(built_site, folder)
+    shutil.copytree(built, folder)
     (folder / LIBRARY).symlink_to(dist, target_is_directory=True)
     (folder / "timelinejs-harness.html").write_text(HARNESS, encoding="utf-8")
     return folder

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date, timedelta
 from typing import Any
 
 from markupsafe import escape
@@ -178,6 +179,12 @@ def _timelinejs_group(title: str) -> str:
     return str(escape(str(escape(title))))
 
 
+def _one_day(day: date) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """The span from `day` to the next (from the day before, for the last day there is)."""
+    first, last = (day, day + timedelta(days=1)) if day < date.max else (day - timedelta(days=1), day)
+    return (first.year, first.month, first.day), (last.year, last.month, last.day)
+
+
 def timeline_json(data: SiteData) -> str:
     timeline = data.timeline
     events = []
@@ -208,6 +215,10 @@ def timeline_json(data: SiteData) -> str:
         if span is None:
             continue
         start, end = span
+        if end == start:
+            # TimelineJS refuses the whole timeline over an era that ends where it starts; an era
+            # of one day (all its events on that day) is drawn to the start of the next.
+            start, end = _one_day(date(*start))
         eras.append(
             {
                 "start_date": {"year": str(start[0]), "month": str(start[1]), "day": str(start[2])},

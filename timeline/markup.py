@@ -80,7 +80,16 @@ def links(text: str) -> list[str]:
     return collector.links
 
 
+# What a browser drops before it reads an address (WHATWG URL): tabs and newlines anywhere, and
+# controls and spaces at either end.
+_DROPPED_INSIDE = str.maketrans("", "", "\t\n\r")
+_DROPPED_AROUND = "".join(map(chr, range(0x21)))
+
+
 def is_allowed_link(address: str) -> bool:
-    """http, https, mailto, or relative; nothing that a browser could run."""
-    scheme = urlsplit(address.strip()).scheme.lower()
-    return scheme in ALLOWED_SCHEMES or (scheme == "" and not address.strip().startswith("//"))
+    """http, https, mailto, or relative to the site; nothing that a browser could run or would
+    take off the site. Read as a browser reads it: a backslash counts as a slash, so "/\\host"
+    and "/<tab>/host" lead to another host just as "//host" does."""
+    seen = address.translate(_DROPPED_INSIDE).strip(_DROPPED_AROUND)
+    scheme = urlsplit(seen).scheme.lower()
+    return scheme in ALLOWED_SCHEMES or (scheme == "" and not seen.replace("\\", "/").startswith("//"))
