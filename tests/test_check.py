@@ -339,3 +339,32 @@ def test_a_malformed_id_is_never_offered_as_a_correction(tmp_path):
     assert [p.message for p in check(data, project / "seeds").problems][1:] == [
         "unknown topic 'diplomacy'; declare it under 'topics' first"
     ]
+
+
+def test_an_endless_stream_is_refused_after_the_limit_not_read_to_the_end(tmp_path):
+    # --data /dev/zero once read until memory ran out; now it stops one byte past the limit.
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "check", "--data", "/dev/zero", "--seeds", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stdout.startswith(
+        "/dev/zero:1:1: error: file is more than 16,777,216 bytes, over the limit of 16,777,216;"
+    ), result.stdout
+    assert result.stderr == ""
+
+
+def test_a_small_stream_is_read_whole(tmp_path):
+    data = (FIXTURES / "valid" / "events.yaml").read_text(encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "check", "--data", "/dev/stdin",
+         "--seeds", str(FIXTURES / "valid" / "seeds")],
+        input=data,
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr

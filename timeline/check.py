@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import model, rules, schema
-from .loader import Document, decode, load
+from .loader import MAX_BYTES, Document, decode, load
 from .model import Timeline
 from .problems import Problem, sort_problems
 from .seeds import Seeds, SeedsUnreadable
@@ -31,15 +32,22 @@ class Checked:
         return [p for p in self.problems if not p.is_error]
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> tuple[bytes, int]:
+    """The file's bytes, up to one past the limit, and its size (-1 for a stream of unknown
+    length): `--data /dev/zero` is refused, not read until memory runs out."""
     if path.is_dir():
         raise InputError(f"{path} is a folder; give the path of the events.yaml file")
     try:
-        return path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)
+            size = os.fstat(file.fileno()).st_size if path.is_file() else -1
     except FileNotFoundError:
         raise InputError(f"{path} not found") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if size < 0 and len(raw) <= MAX_BYTES:
+        size = len(raw)  # the stream ended within the limit: all of it was read
+    return raw, size
 
 
 @dataclass(frozen=True)
@@ -53,13 +61,13 @@ class Loaded:
 
 def load_project(data_file: Path, seeds_folder: Path) -> Loaded:
     """Read and parse `data_file`, keeping every position; open `seeds_folder`."""
-    raw = read_bytes(data_file)
+    raw, size = read_bytes(data_file)
     seeds = Seeds(seeds_folder)
     try:
         seeds.names  # noqa: B018 - an unreadable folder is an I/O error, found before anything else
     except SeedsUnreadable as exc:
         raise InputError(str(exc)) from None
-    text, problems = decode(raw)
+    text, problems = decode(raw, size)
     if text is None:
         return Loaded(None, problems, seeds)
     document, load_problems = load(text)

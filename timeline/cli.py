@@ -212,9 +212,8 @@ def main(argv: list[str] | None = None, build: Build | None = None, refresh: Ref
         if args.command == "changes":
             from .changes import at_revision, summary
 
-            print(
-                summary(at_revision(args.base, args.data), read_bytes(args.data).decode("utf-8", "replace"))
-            )
+            now = read_bytes(args.data)[0].decode("utf-8", "replace")
+            print(summary(at_revision(args.base, args.data), now))
             return OK
         if args.command in ("build", "serve"):
             if build is None or refresh is None:

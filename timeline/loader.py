@@ -103,14 +103,18 @@ def position_in(text: str, index: int) -> Mark:
     return len(breaks) + 1, index - line_start + 1
 
 
-def decode(raw: bytes) -> tuple[str | None, list[Problem]]:
-    """The file's text, or a located problem when it is not plain UTF-8 we can read."""
-    if len(raw) > MAX_BYTES:
+def decode(raw: bytes, size: int | None = None) -> tuple[str | None, list[Problem]]:
+    """The file's text, or a located problem when it is not plain UTF-8 we can read.
+
+    `size` is the whole file's, when only its start was read (-1: a stream of unknown length)."""
+    size = len(raw) if size is None else size
+    if size > MAX_BYTES or size < 0 or len(raw) > MAX_BYTES:
+        how_big = f"{size:,} bytes" if size > MAX_BYTES else f"more than {MAX_BYTES:,} bytes"
         return None, [
             Problem(
                 1,
                 1,
-                f"file is {len(raw):,} bytes, over the limit of {MAX_BYTES:,}; "
+                f"file is {how_big}, over the limit of {MAX_BYTES:,}; "
                 "it was not read (is it the right file?)",
             )
         ]
