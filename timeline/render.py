@@ -26,7 +26,7 @@ from .site import SiteData
 # allows compiling WebAssembly, not eval() or inline script).
 CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'"
+    "object-src 'none'; base-uri 'none'; form-action 'none'"
 )
 NAV = (
     ("index.html", "Timeline"),
