@@ -242,7 +242,7 @@ def test_rendering_in_two_processes_gives_exactly_the_same_pages(tmp_path, monke
 def test_a_template_error_in_the_second_process_fails_the_build(tmp_path, monkeypatch):
     out, before = _previous_site(tmp_path)
     project = _project(tmp_path)
-    # Jobs are shared out alternately; job 1, the first event in reading order, is the worker's.
+    # The first chunk of jobs is always the worker's; job 1, the first event in reading order, is in it.
     first = SiteData(build.check(build.load(project)).timeline, None).ordered[0].id
     templates = tmp_path / "templates"
     shutil.copytree(ROOT / "templates", templates)
@@ -250,8 +250,9 @@ def test_a_template_error_in_the_second_process_fails_the_build(tmp_path, monkey
     broken = f'{{% if event.id == "{first}" %}}{{{{ event.no_such_field }}}}{{% endif %}}'
     event.write_text(event.read_text().replace("{% block main %}", "{% block main %}" + broken, 1))
     monkeypatch.setattr(render, "PARALLEL_FROM", 0)
-    with pytest.raises(Exception, match="no_such_field"):
+    with pytest.raises(Exception, match="no_such_field") as raised:
         build.build(_project(tmp_path, templates=templates), out, log=lambda _: None)
+    assert type(raised.value.__cause__).__name__ == "_RemoteTraceback", "raised in the worker"
     assert tree_hash(out) == before
 
 

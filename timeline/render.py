@@ -163,6 +163,8 @@ class Memo:
 
 # Below this many pages a second process costs more than it saves (the real site has ~120).
 PARALLEL_FROM = 600
+# Chunks the pages are dealt in: small enough that the two processes finish close together.
+_CHUNKS = 32
 # What a forked worker renders: set in the parent just before the fork, inherited, never pickled.
 _inherited: tuple[Environment, SiteData, list[Job]] | None = None
 
@@ -179,20 +181,24 @@ def render_job(env: Environment, data: SiteData, job: Job) -> bytes:
     )
 
 
-def _render_share(share: tuple[int, int]) -> list[bytes]:
-    """In the worker: every `step`-th job from `first`."""
+def _render_range(start: int, stop: int) -> list[bytes]:
+    """In the worker: jobs[start:stop]."""
     assert _inherited is not None
     env, data, jobs = _inherited
-    first, step = share
-    return [render_job(env, data, job) for job in jobs[first::step]]
+    return [render_job(env, data, job) for job in jobs[start:stop]]
 
 
 def render_jobs(
-    env: Environment, data: SiteData, jobs: list[Job], memo: Memo | None = None
+    env: Environment,
+    data: SiteData,
+    jobs: list[Job],
+    memo: Memo | None = None,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> Iterator[tuple[str, bytes]]:
-    """Every job rendered, or taken from `memo` when its inputs are unchanged."""
+    """Every job rendered, or taken from `memo` when its inputs are unchanged. `meanwhile` is
+    other work for this process, done while a worker renders (or first, without one)."""
     if memo is None:
-        yield from _render_all(env, data, jobs)
+        yield from _render_all(env, data, jobs, meanwhile)
         return
     fresh: list[Job] = []
     inputs: dict[str, tuple[object, ...]] = {}
@@ -205,31 +211,44 @@ def render_jobs(
                 continue
         fresh.append(job)
     memo.rendered = len(fresh)
-    for path, content in _render_all(env, data, fresh):
+    for path, content in _render_all(env, data, fresh, meanwhile):
         if path in inputs:
             memo.keep(path, inputs[path], content)
         yield path, content
 
 
-def _render_all(env: Environment, data: SiteData, jobs: list[Job]) -> Iterator[tuple[str, bytes]]:
-    """Every job rendered; with two cores or more and enough pages, half of them in a forked process.
+def _render_all(
+    env: Environment, data: SiteData, jobs: list[Job], meanwhile: Callable[[], None]
+) -> Iterator[tuple[str, bytes]]:
+    """Every job rendered; with two cores or more and enough pages, shared with a forked process.
 
-    The output is the same either way: each page depends only on the model, never on the order.
+    The worker renders the jobs in chunks from the first; this process does `meanwhile`, then
+    takes back the chunks the worker has not started, from the last, until the two meet. The
+    output is the same either way: each page depends only on the model, never on the order.
+    Rendering at 10,000 events: 3.6 s instead of 3.9 s with half the jobs each (bench/).
     """
     global _inherited
     if len(jobs) < PARALLEL_FROM or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        meanwhile()
         for job in jobs:
             yield job.path, render_job(env, data, job)
         return
     data.prepare()  # computed once here, not once in each process
     _inherited = (env, data, jobs)
+    size = -(-len(jobs) // _CHUNKS)
+    bounds = [(start, min(start + size, len(jobs))) for start in range(0, len(jobs), size)]
     try:
         with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
-            theirs = pool.submit(_render_share, (1, 2))
-            rendered: list[bytes] = [b""] * len(jobs)
-            rendered[0::2] = [render_job(env, data, job) for job in jobs[0::2]]
-            rendered[1::2] = theirs.result()
-        yield from zip((job.path for job in jobs), rendered, strict=True)
+            theirs = [pool.submit(_render_range, *chunk) for chunk in bounds]
+            meanwhile()
+            ours: dict[int, list[bytes]] = {}
+            for index in reversed(range(1, len(bounds))):  # the first chunk is always the worker's
+                if not theirs[index].cancel():
+                    break  # the worker has this one, and every one before it
+                ours[index] = [render_job(env, data, job) for job in jobs[slice(*bounds[index])]]
+            rendered = [ours[i] if i in ours else theirs[i].result() for i in range(len(bounds))]
+        contents = [content for chunk in rendered for content in chunk]
+        yield from zip((job.path for job in jobs), contents, strict=True)
     finally:
         _inherited = None
 
@@ -319,19 +338,33 @@ def render(data: SiteData, project: Project, memo: Memo | None = None) -> Pages:
     site = data.timeline.site
     if memo is not None:
         memo.start((site, templates_version(project.templates)))
-    for path, content in render_jobs(env, data, list(page_jobs(data, project)), memo):
+    jobs = list(page_jobs(data, project))
+    others: list[tuple[str, str | bytes]] = []  # made here while a worker renders pages
+    for path, content in render_jobs(
+        env, data, jobs, memo, lambda: others.extend(other_files(env, data, project))
+    ):
         pages.add(path, content)
+    for path, content in others:
+        pages.add(path, content)
+    addresses = [p.removesuffix("index.html") for p, _ in pages.items() if p.endswith("index.html")]
+    pages.add("sitemap.xml", env.get_template("sitemap.xml").render(site=site, paths=addresses))
+    pages.add("robots.txt", f"User-agent: *\nAllow: /\n\nSitemap: {site.base_url}sitemap.xml\n")
+    return pages
+
+
+def other_files(env: Environment, data: SiteData, project: Project) -> Iterator[tuple[str, str | bytes]]:
+    """Everything but the HTML pages of the site map and the sitemap: the archived documents,
+    404.html, the feed, the exports and the assets."""
+    site = data.timeline.site
     for source in data.timeline.sources:
-        pages.add(f"sources/{source.id}/{source.file}", data.seeds.raw(source.file))
-    base_path = urlsplit(site.base_url).path
+        yield f"sources/{source.id}/{source.file}", data.seeds.raw(source.file)
     # The host serves 404.html at any depth, so its links start from the site's own path.
-    pages.add(
+    root = urlsplit(site.base_url).path
+    yield (
         "404.html",
-        env.get_template("404.html").render(
-            site=site, data=data, root=base_path, csp=CSP, nav=NAV, current=""
-        ),
+        env.get_template("404.html").render(site=site, data=data, root=root, csp=CSP, nav=NAV, current=""),
     )
-    pages.add(
+    yield (
         "feed.xml",
         env.get_template("feed.xml").render(
             site=site,
@@ -342,17 +375,11 @@ def render(data: SiteData, project: Project, memo: Memo | None = None) -> Pages:
             entry_html=lambda event: entry_html(data, event),
         ),
     )
-    for name, content in exports.files(data).items():
-        pages.add(name, content)
-    for asset in sorted((project.site_src / "assets").rglob("*")):
+    yield from exports.files(data).items()
+    assets = project.site_src / "assets"
+    for asset in sorted(assets.rglob("*")):
         if asset.is_file():
-            pages.add(
-                f"assets/{asset.relative_to(project.site_src / 'assets').as_posix()}", asset.read_bytes()
-            )
-    addresses = [p.removesuffix("index.html") for p, _ in pages.items() if p.endswith("index.html")]
-    pages.add("sitemap.xml", env.get_template("sitemap.xml").render(site=site, paths=addresses))
-    pages.add("robots.txt", f"User-agent: *\nAllow: /\n\nSitemap: {site.base_url}sitemap.xml\n")
-    return pages
+            yield f"assets/{asset.relative_to(assets).as_posix()}", asset.read_bytes()
 
 
 def prose(path: Path) -> tuple[str, object]:
