@@ -225,7 +225,6 @@ def _render_all(
     The worker renders the jobs in chunks from the first; this process does `meanwhile`, then
     takes back the chunks the worker has not started, from the last, until the two meet. The
     output is the same either way: each page depends only on the model, never on the order.
-    Rendering at 10,000 events: 3.6 s instead of 3.9 s with half the jobs each (bench/).
     """
     global _inherited
     if len(jobs) < PARALLEL_FROM or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
