@@ -75,7 +75,9 @@ def refresh(project: Project, out: Path, memo: Memo, log: Callable[[str], None] 
     if checked.errors:
         return checked
     pages = render_site(checked, project, memo)
-    changed = update(pages, out, keep=(f"{OUTPUT_SUBDIR}/",), written=memo.written)
+    # Forgotten until the update succeeds: after a failed one, the folder is read back instead.
+    written, memo.written = memo.written, None
+    changed = update(pages, out, keep=(f"{OUTPUT_SUBDIR}/",), written=written)
     memo.written = dict(pages.items())
     where = cli.display_path(out)
     log(f"site: {changed} of {len(pages)} files changed in {where}, {memo.rendered} pages rendered")
