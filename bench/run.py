@@ -118,6 +118,7 @@ class Run:
 
 def run(command: list[str], cwd: Path | None = None) -> Run:
     """One command in a fresh process: its time, memory and standard output."""
+    os.sync()  # the disk idle first: the last build's writes are not billed to this one
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=errors)
