@@ -189,6 +189,9 @@ def size(folder: Path) -> int:
 
 
 def pagefind_alone(site: Path) -> dict[str, float]:
+    # From scratch, as in a build: over an index already there, Pagefind skips writing the files
+    # it finds unchanged and takes a third of the time.
+    shutil.rmtree(site / "pagefind")
     rss_kb, seconds = run([sys.executable, "-c", PAGEFIND_ALONE, str(ROOT), str(site)]).output.split()
     return {"pagefind_rss_kb": int(rss_kb), "pagefind_seconds": float(seconds)}
 
