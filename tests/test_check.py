@@ -341,6 +341,43 @@ def test_a_malformed_id_is_never_offered_as_a_correction(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    ("summary", "dropped"),
+    [
+        ("Japan consumed <script>alert(1)</script> a third.", "alert(1)"),
+        # Unclosed, it takes the rest of the field with it.
+        ("Japan consumed <style>p{} a third of global LNG shipments.", "p{} a third of global LNG shipments."),
+    ],
+)  # fmt: skip
+def test_text_that_would_vanish_inside_script_or_style_is_a_located_warning(tmp_path, summary, dropped):
+    project = _copy_valid(tmp_path)
+    data = project / "events.yaml"
+    old = "    summary: Japan consumed a third of global LNG shipments.\n"
+    text = data.read_text()
+    assert old in text
+    data.write_text(text.replace(old, f"    summary: {summary}\n", 1))
+    checked = check(data, project / "seeds")
+    assert checked.errors == []
+    assert [(p.line, p.column, p.message) for p in checked.warnings] == [
+        (
+            text[: text.index(old)].count("\n") + 1,
+            14,
+            f"'{dropped}' in summary would not show on the page: text inside <script> or <style> is "
+            "removed (an unclosed one removes the rest); write it as plain text, or in `backticks` "
+            "to show the tag",
+        )
+    ]
+
+
+@pytest.mark.parametrize("summary", ["`<script>` is a tag.", "AT&T <b>bold</b> & 1 < 2", "x <!-- note --> y"])
+def test_code_entities_and_comments_lose_no_words(tmp_path, summary):
+    project = _copy_valid(tmp_path)
+    data = project / "events.yaml"
+    text = data.read_text()
+    data.write_text(text.replace("summary: Japan consumed a third", f"summary: {summary!r} #", 1))
+    assert check(data, project / "seeds").problems == []
+
+
 def test_an_endless_stream_is_refused_after_the_limit_not_read_to_the_end(tmp_path):
     # --data /dev/zero once read until memory ran out; now it stops one byte past the limit.
     result = subprocess.run(

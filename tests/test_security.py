@@ -1,6 +1,7 @@
 """Hostile but legal content stays text; every page keeps to the exact Content-Security-Policy.
 
-tests/fixtures/hostile-content passes `build.py check --strict`, yet every
+tests/fixtures/hostile-content passes `build.py check` (warned only that the
+text inside its <script> and <style> payloads will not show), yet every
 free-text field of the schema carries payloads: script, event handlers,
 javascript: and data: links, Jinja syntax, closers for <title>, <textarea>,
 CDATA and comments, spreadsheet formulas. A payload that became live would
@@ -172,7 +173,9 @@ def words(text: str) -> str:
 @pytest.fixture(scope="module")
 def timeline():
     checked = check(HOSTILE / "events.yaml", HOSTILE / "seeds")
-    assert checked.problems == [], [p.message for p in checked.problems]
+    assert checked.errors == [], [p.message for p in checked.errors]
+    # The only warnings: the <script> and <style> payloads' text will not show.
+    assert all("would not show on the page" in p.message for p in checked.warnings)
     assert checked.timeline is not None
     return checked.timeline
 

@@ -71,6 +71,44 @@ class _LinkCollector(HTMLParser):
         self.links.extend(value for name, value in attrs if name in ("href", "src") and value)
 
 
+class _TextCollector(HTMLParser):
+    """The words of an HTML fragment, as text; the content of <script> and <style> included."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.words: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.words.extend(data.split())
+
+
+def _words(html: str) -> list[str]:
+    collector = _TextCollector()
+    collector.feed(html)
+    if collector.cdata_elem is not None:  # an unclosed <script> or <style>: the rest is its content
+        collector.words.extend(re.sub(r"<[^>]*>", " ", collector.rawdata).split())
+        return collector.words
+    collector.close()
+    return collector.words
+
+
+def dropped_words(text: str) -> list[str]:
+    """The words of an editor's Markdown that the sanitizer removes with the element holding them
+    (the content of <script> and <style>; an unclosed one takes the rest of the text with it)."""
+    if "<" not in text:
+        return []  # no raw HTML, nothing to remove
+    html = _to_html(text)
+    kept = iter(_words(_sanitize(html, _TAGS)))
+    # What is kept comes in the same order: walk both, and what the walk skips was removed.
+    dropped, next_kept = [], next(kept, None)
+    for word in _words(html):
+        if word == next_kept:
+            next_kept = next(kept, None)
+        else:
+            dropped.append(word)
+    return dropped
+
+
 def links(text: str) -> list[str]:
     """Every address a Markdown text links to (before sanitizing)."""
     if "[" not in text and "<" not in text:

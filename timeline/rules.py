@@ -260,7 +260,26 @@ def links(ctx: Context) -> Iterator[Problem]:
                     )
 
 
-RULES: tuple[Rule, ...] = (unique_ids, dates, references, unused, source_files, quotes, links)
+def dropped_text(ctx: Context) -> Iterator[Problem]:
+    """Words an editor wrote that would not reach the page: journalism never loses words quietly."""
+    for kind, field in _MARKDOWN_FIELDS:
+        for i, _ in ctx.items(kind):
+            path = (kind, i, field)
+            text = ctx.value(path)
+            if not isinstance(text, str):
+                continue
+            dropped = markup.dropped_words(text)
+            if dropped:
+                yield ctx.at(
+                    path,
+                    f"'{shown(' '.join(dropped))}' in {field} would not show on the page: text inside "
+                    "<script> or <style> is removed (an unclosed one removes the rest); write it as "
+                    "plain text, or in `backticks` to show the tag",
+                    WARNING,
+                )
+
+
+RULES: tuple[Rule, ...] = (unique_ids, dates, references, unused, source_files, quotes, links, dropped_text)
 
 
 def apply(ctx: Context) -> list[Problem]:
