@@ -244,39 +244,39 @@ def quotes(ctx: Context) -> Iterator[Problem]:
                 yield ctx.at(("events", i, "citations", j, "quote"), result.message, details=details)
 
 
-def links(ctx: Context) -> Iterator[Problem]:
+def _markdown_texts(ctx: Context) -> Iterator[tuple[Path, str, str]]:
+    """(path, field, text) of every Markdown field that is text."""
     for kind, field in _MARKDOWN_FIELDS:
         for i, _ in ctx.items(kind):
             path = (kind, i, field)
             text = ctx.value(path)
-            if not isinstance(text, str):
-                continue
-            for address in markup.links(text):
-                if not markup.is_allowed_link(address):
-                    yield ctx.at(
-                        path,
-                        f"link '{shown(address)}' in {field} is not allowed; "
-                        "use an http, https or mailto address, or a relative link",
-                    )
+            if isinstance(text, str):
+                yield path, field, text
+
+
+def links(ctx: Context) -> Iterator[Problem]:
+    for path, field, text in _markdown_texts(ctx):
+        for address in markup.links(text):
+            if not markup.is_allowed_link(address):
+                yield ctx.at(
+                    path,
+                    f"link '{shown(address)}' in {field} is not allowed; "
+                    "use an http, https or mailto address, or a relative link",
+                )
 
 
 def dropped_text(ctx: Context) -> Iterator[Problem]:
     """Words an editor wrote that would not reach the page: journalism never loses words quietly."""
-    for kind, field in _MARKDOWN_FIELDS:
-        for i, _ in ctx.items(kind):
-            path = (kind, i, field)
-            text = ctx.value(path)
-            if not isinstance(text, str):
-                continue
-            dropped = markup.dropped_words(text)
-            if dropped:
-                yield ctx.at(
-                    path,
-                    f"'{shown(' '.join(dropped))}' in {field} would not show on the page: text inside "
-                    "<script> or <style> is removed (an unclosed one removes the rest); write it as "
-                    "plain text, or in `backticks` to show the tag",
-                    WARNING,
-                )
+    for path, field, text in _markdown_texts(ctx):
+        dropped = markup.dropped_words(text)
+        if dropped:
+            yield ctx.at(
+                path,
+                f"'{shown(' '.join(dropped))}' in {field} would not show on the page: text inside "
+                "<script> or <style> is removed (an unclosed one removes the rest); write it as "
+                "plain text, or in `backticks` to show the tag",
+                WARNING,
+            )
 
 
 RULES: tuple[Rule, ...] = (unique_ids, dates, references, unused, source_files, quotes, links, dropped_text)
