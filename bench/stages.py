@@ -25,6 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 import build  # noqa: E402 - build.py is the pipeline, beside bench/
 from timeline import cli  # noqa: E402
+from timeline.search import OUTPUT_SUBDIR  # noqa: E402
+from timeline.writer import MARKER  # noqa: E402
 
 
 def main() -> int:
@@ -53,7 +55,9 @@ def main() -> int:
         "write": took["write"] + took["swap"],  # the swap is part of writing
         "index": took["index"],
     }
-    files = int(notes[-1].split()[1])  # "site: N files written to ..."
+    # The site's own files, counted on disk (not the search index, not the marker), not read from a log line.
+    site = [p.relative_to(args.out) for p in args.out.rglob("*") if p.is_file()]
+    files = sum(1 for path in site if path.parts[0] not in (OUTPUT_SUBDIR, MARKER))
     note = next(n for n in notes if n.startswith("search:"))
     print(json.dumps({"stages": stages, "files": files, "rss_kb": own, "search": note}))
     return 0
