@@ -27,6 +27,7 @@ _ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}, "h2":
 _markdown = markdown.Markdown(extensions=["tables", "fenced_code"], output_format="html")
 
 
+@cache  # the check's two Markdown rules and the render each need a field's HTML: converted once
 def _to_html(text: str) -> str:
     _markdown.reset()
     return _markdown.convert(text)
