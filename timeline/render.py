@@ -97,13 +97,16 @@ def updated_stamp(data: SiteData) -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
         return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    latest = max((e.end or e.date).last_day for e in data.timeline.events)
-    return f"{latest[0]:04d}-{latest[1]:02d}-{latest[2]:02d}T00:00:00Z"
+    return _atom_day(max((e.end or e.date).last_day for e in data.timeline.events))
 
 
 def atom_date(date: PartialDate) -> str:
-    year, month, day = date.first_day
-    return f"{year:04d}-{month:02d}-{day:02d}T00:00:00Z"
+    return _atom_day(date.first_day)
+
+
+def _atom_day(day: tuple[int, int, int]) -> str:
+    year, month, day_of_month = day
+    return f"{year:04d}-{month:02d}-{day_of_month:02d}T00:00:00Z"
 
 
 def entry_html(data: SiteData, event: Event) -> str:
