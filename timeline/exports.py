@@ -179,6 +179,11 @@ def _timelinejs_group(title: str) -> str:
     return str(escape(str(escape(title))))
 
 
+def _timelinejs_day(day: tuple[int, int, int]) -> dict[str, str]:
+    year, month, day_of_month = day
+    return {"year": str(year), "month": str(month), "day": str(day_of_month)}
+
+
 def _one_day(day: date) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     """The span from `day` to the next (from the day before, for the last day there is)."""
     first, last = (day, day + timedelta(days=1)) if day < date.max else (day - timedelta(days=1), day)
@@ -221,8 +226,8 @@ def timeline_json(data: SiteData) -> str:
             start, end = _one_day(date(*start))
         eras.append(
             {
-                "start_date": {"year": str(start[0]), "month": str(start[1]), "day": str(start[2])},
-                "end_date": {"year": str(end[0]), "month": str(end[1]), "day": str(end[2])},
+                "start_date": _timelinejs_day(start),
+                "end_date": _timelinejs_day(end),
                 "text": {"headline": str(escape(era.title))},
             }
         )
