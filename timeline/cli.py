@@ -157,9 +157,9 @@ def run_build(args: argparse.Namespace, build: Build) -> int:
     try:
         checked = build(project, args.out, args.strict, notes.append, None)
     except (WriteError, SearchIndexError, DuplicatePath) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print(f"The previous site in {display_path(args.out)} is unchanged.", file=sys.stderr)
-        return PROBLEMS
+        # Writing and indexing are I/O; two pages on one path come from the data or templates.
+        print(f"error: {exc} ({display_path(args.out)} is unchanged)", file=sys.stderr)
+        return PROBLEMS if isinstance(exc, DuplicatePath) else USAGE
     status = report(checked, display_path(args.data), "text", args.strict)
     if status == OK and checked.timeline is not None:
         for note in notes:
