@@ -189,9 +189,47 @@ def test_the_cli_reports_a_failed_write_and_keeps_the_site(tmp_path):
     out, _before = _previous_site(tmp_path)
     (out / writer.MARKER).unlink()  # now it looks like a folder build.py did not make
     result = run_build(out)
-    assert result.returncode == 1
-    assert "is a folder that build.py did not make" in result.stderr
-    assert "is unchanged" in result.stderr
+    assert result.returncode == 2  # an I/O error, as the README says; the data is fine
+    assert result.stderr == (
+        f"error: {out} is a folder that build.py did not make; choose another --out or empty it "
+        f"({out} is unchanged)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("setup", "out", "message"),
+    [
+        (lambda p: (p / "events.yaml").unlink(), "site", "events.yaml not found"),
+        (
+            lambda p: ((p / "events.yaml").unlink(), (p / "events.yaml").mkdir()),
+            "site",
+            "events.yaml is a folder",
+        ),
+        (lambda p: shutil.rmtree(p / "seeds"), "site", "cannot read the seeds folder"),
+        (
+            lambda p: (shutil.rmtree(p / "seeds"), (p / "seeds").write_text("")),
+            "site",
+            "cannot read the seeds",
+        ),
+        (lambda p: (p / "file").write_text(""), "file/site", "cannot create a folder beside"),
+    ],
+    ids=[
+        "no data file",
+        "data file is a folder",
+        "no seeds folder",
+        "seeds is a file",
+        "output not writable",
+    ],
+)
+def test_the_cli_says_an_io_error_in_one_line_with_status_2(tmp_path, setup, out, message):
+    shutil.copy(ROOT / "events.yaml", tmp_path / "events.yaml")
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    setup(tmp_path)
+    result = run_build(tmp_path / out, "--data", str(tmp_path / "events.yaml"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ")
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
 
 
 def test_two_pages_claiming_one_path_is_an_error():

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from .check import InputError
 from .loader import decode, load
 
 
@@ -20,16 +21,29 @@ def events_of(text: str) -> dict[str, dict[str, Any]]:
 
 
 def at_revision(revision: str, path: Path) -> str:
-    """The file as it was at a git revision; empty when it did not exist there."""
+    """The file as it was at a git revision; empty when it did not exist there. Raises InputError
+    when git cannot run or the revision is not one of the repository's."""
+    folder = path.resolve().parent
+    if revision.startswith("-"):  # git would take it for an option (show --output=FILE writes one)
+        raise InputError(f"'{revision}' is not a git revision")
+    found = _git(folder, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    if found.returncode != 0:
+        why = found.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = f" ({why[0].removeprefix('fatal: ')})" if why else ""
+        raise InputError(f"'{revision}' is not a revision of the git repository at {folder}{detail}")
+    commit = found.stdout.decode("ascii").strip()
     # "./name" is relative to the working directory, wherever the repository's root is.
-    result = subprocess.run(
-        ["git", "show", f"{revision}:./{path.name}"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=path.resolve().parent,
-    )
-    return result.stdout if result.returncode == 0 else ""
+    shown = _git(folder, "show", f"{commit}:./{path.name}")
+    return shown.stdout.decode("utf-8", "replace") if shown.returncode == 0 else ""
+
+
+def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(["git", *args], capture_output=True, check=False, cwd=folder)
+    except FileNotFoundError:
+        raise InputError("git is not installed or not on PATH; the changes command needs it") from None
+    except OSError as exc:
+        raise InputError(f"cannot run git: {exc.strerror or exc}") from None
 
 
 def summary(before: str, after: str) -> str:

@@ -12,7 +12,7 @@ from .check import Checked, InputError, check, read_bytes
 from .problems import Problem, count_phrase, format_github, format_text, plural
 from .render import DuplicatePath, Memo, Project
 from .search import Reindex, SearchIndexError
-from .writer import WriteError
+from .writer import WriteError, check_replaceable
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -157,9 +157,9 @@ def run_build(args: argparse.Namespace, build: Build) -> int:
     try:
         checked = build(project, args.out, args.strict, notes.append, None)
     except (WriteError, SearchIndexError, DuplicatePath) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print(f"The previous site in {display_path(args.out)} is unchanged.", file=sys.stderr)
-        return PROBLEMS
+        # Writing and indexing are I/O; two pages on one path come from the data or templates.
+        print(f"error: {exc} ({display_path(args.out)} is unchanged)", file=sys.stderr)
+        return PROBLEMS if isinstance(exc, DuplicatePath) else USAGE
     status = report(checked, display_path(args.data), "text", args.strict)
     if status == OK and checked.timeline is not None:
         for note in notes:
@@ -173,20 +173,27 @@ def run_serve(args: argparse.Namespace, build: Build, refresh: Refresh) -> int:
     project = project_of(args)
     label = display_path(project.data)
     indexed = False  # until a full build (written whole, search index included) has succeeded
+    started = False  # until the first build has run: what stops it stops the preview
     memo = Memo()  # the pages as last rendered, reused while their inputs are unchanged
 
     def rebuild() -> preview.Outcome:
         """What the browser must show instead of the site (nothing when all is well), a note, and
         the search index to refresh once the browser has reloaded."""
-        nonlocal indexed
+        nonlocal indexed, started
+        first, started = not started, True
         notes: list[str] = []
         try:
             if indexed:  # after a save: only changed files rewritten; the index follows
                 checked = refresh(project, args.out, memo, notes.append)
             else:
                 checked = build(project, args.out, False, notes.append, memo)
-        except Exception as exc:  # a missing file or a template error must not stop the preview
-            message = f"the build failed: {exc}" if not isinstance(exc, InputError) else str(exc)
+        except (InputError, WriteError, SearchIndexError) as exc:
+            if first:  # the data cannot be read or the site cannot be written: nothing to preview
+                raise preview.CannotServe(str(exc)) from None
+            message = str(exc) if isinstance(exc, InputError) else f"the build failed: {exc}"
+            return preview.Outcome([Problem(1, 1, message)], f"error: {message}")
+        except Exception as exc:  # a template error must not stop the preview
+            message = f"the build failed: {exc}"
             return preview.Outcome([Problem(1, 1, message)], f"error: {message}")
         report(checked, label, "text", strict=False)
         if checked.errors:
@@ -195,7 +202,14 @@ def run_serve(args: argparse.Namespace, build: Build, refresh: Refresh) -> int:
         indexed = True
         return preview.Outcome([], "\n".join(notes), reindex)
 
-    preview.serve(rebuild, args.out, _watched(project), args.port, label)
+    try:
+        # Before the port is taken or anything built: the preview serves the whole folder, so it
+        # must be one build.py made (a home folder would be served, keys and all).
+        check_replaceable(args.out.absolute())
+        preview.serve(rebuild, args.out, _watched(project), args.port, label)
+    except (WriteError, preview.CannotServe) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return USAGE
     return OK
 
 

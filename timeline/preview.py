@@ -5,30 +5,59 @@ MkDocs' live-reload server does the watching, serving and reloading. MkDocs
 Its reload snippet is normally an inline <script>, which the site's
 Content-Security-Policy forbids; here the snippet is served as a file from
 the same origin instead, so previewed pages keep exactly the published policy.
+
+The files are served by this module, not by MkDocs: the preview answers only
+requests addressed to 127.0.0.1 or localhost (a web page elsewhere cannot
+reach it through a domain that resolves to 127.0.0.1), serves only a folder
+that build.py made, never a dotfile or a file outside that folder, and
+redirects only to paths on itself.
 """
 
 from __future__ import annotations
 
+import errno
 import html
 import logging
+import os
+import posixpath
+import re
 import threading
-from collections.abc import Callable
+import urllib.parse
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+import watchdog.events
 from mkdocs.livereload import LiveReloadServer, _timestamp
 
 from .problems import Problem, visible
 from .render import CSP
+from .writer import MARKER
 
 _RELOAD_PATH = "/.preview/livereload.js"
+# MkDocs answers these itself; any other path under /livereload/ it would serve as a file.
+_RELOAD_POLL = re.compile(r"/livereload/[0-9]+/[0-9]+")
 # How often the watched files are polled (MkDocs' default is 0.5 s), and how long the files must
 # then stay unchanged before the rebuild starts (MkDocs: 0.1 s): one poll, so a save that lands
 # across two polls is still built once, whole. A save is seen within 0.05 to 0.1 s.
 _POLL_SECONDS = 0.05
 # The client half of the reload, as a file (MkDocs ships it as an inline script).
 _RELOAD_SCRIPT = (Path(__file__).parent / "livereload.js").read_bytes()
+# Sent with every response. The published policy as a header too, so it also covers files that
+# are not pages (an SVG opened on its own) and forbids framing; other sites may not embed the
+# preview's files, nor sniff a type into them.
+_HEADERS = [
+    ("Content-Security-Policy", f"{CSP}; frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+    ("Referrer-Policy", "no-referrer"),
+]
+
+
+class CannotServe(Exception):
+    """The preview cannot start (the port is taken, the site cannot be written): exit status 2."""
 
 
 class Background(Protocol):
@@ -84,12 +113,46 @@ def error_page(path: str, problems: list[Problem]) -> bytes:
 
 
 class PreviewServer(LiveReloadServer):
-    """MkDocs' server, with the reload snippet as a file and an error page while the data is broken."""
+    """MkDocs' server, with the reload snippet as a file, an error page while the data is broken,
+    and its own serving of files (see the module's docstring)."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.build_delay = _POLL_SECONDS
         self.failure: bytes | None = None
+        # Bound now, before the first build, so a busy port is said at once; MkDocs binds in
+        # serve(), after the build, and these two are then no-ops.
+        try:
+            super().server_bind()
+            super().server_activate()
+        except OSError:
+            self.server_close()
+            raise
+        port = self.server_address[1]
+        self.hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        if port == 80:  # a browser leaves the default port out
+            self.hosts |= {"127.0.0.1", "localhost"}
+
+    def server_bind(self) -> None:
+        pass  # done in __init__
+
+    def server_activate(self) -> None:
+        pass  # done in __init__
+
+    def watch(self, path: str, func: None = None, *, recursive: bool = True) -> None:
+        """Rebuild on every change under `path`. MkDocs' own watch ignores changes to folders; but
+        when a path changes kind (events.yaml made a folder, then a file again, on the same inode)
+        watchdog reports the change under the path's previous kind, and the save would be lost."""
+        path = os.path.abspath(path)
+        handler = watchdog.events.FileSystemEventHandler()
+        handler.on_any_event = lambda event: self._request_rebuild()  # type: ignore[method-assign]
+        self._watched_paths[path] = 1
+        self._watch_refs[path] = self.observer.schedule(handler, path, recursive=recursive)
+
+    def _request_rebuild(self) -> None:
+        with self._rebuild_cond:
+            self._want_rebuild = True
+            self._rebuild_cond.notify_all()
 
     def _inject_js_into_html(self, content: bytes, epoch: int) -> bytes:
         if self.failure is not None:
@@ -99,11 +162,30 @@ class PreviewServer(LiveReloadServer):
         end = len(content) if end < 0 else end
         return content[:end] + tag.encode() + content[end:]
 
+    def serve_request(self, environ, start_response):  # type: ignore[no-untyped-def]
+        def respond(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            return start_response(status, [*headers, *_HEADERS], *exc_info)
+
+        # A page on another site can point its own domain at 127.0.0.1 (DNS rebinding) and read
+        # the preview as if it were its own origin; the Host header gives it away.
+        if environ.get("HTTP_HOST", "").lower() not in self.hosts:
+            port = self.server_address[1]
+            body = f"This preview answers only at http://127.0.0.1:{port}/\n".encode()
+            respond(
+                "421 Misdirected Request",
+                [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
+        return super().serve_request(environ, respond)
+
     def _serve_request(self, environ, start_response):  # type: ignore[no-untyped-def]
-        path = environ["PATH_INFO"]
+        # PEP 3333 hands the path over as Latin-1; the browser sent UTF-8.
+        path = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "replace") or "/"
         if path == _RELOAD_PATH:
             start_response("200 OK", [("Content-Type", "text/javascript"), ("Cache-Control", "no-store")])
             return [_RELOAD_SCRIPT]
+        if _RELOAD_POLL.fullmatch(path):  # the open tab asking whether to reload
+            return super()._serve_request(environ, start_response)
         if self.failure is not None and (path.endswith("/") or path.endswith(".html")):
             with self._epoch_cond:
                 epoch = self._visible_epoch
@@ -112,7 +194,47 @@ class PreviewServer(LiveReloadServer):
                 "200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
             )
             return [body]
-        return super()._serve_request(environ, start_response)
+        return self._serve_file(path, start_response)
+
+    def _serve_file(self, path: str, start_response) -> Iterable[bytes] | None:  # type: ignore[no-untyped-def]
+        """The file at `path` in the site folder, or None (404). Only a folder build.py made is
+        served, never a dotfile (the marker, a half-written index), nor anything outside it."""
+        root = os.path.realpath(self.root)
+        if not os.path.isfile(os.path.join(root, MARKER)):
+            return None
+        # "..", "." and repeated slashes resolved, so the path names one place and only one.
+        relative = posixpath.normpath("/" + path).lstrip("/")
+        parts = [part for part in relative.split("/") if part]
+        if any(part.startswith(".") or "\x00" in part for part in parts):
+            return None
+        wanted = os.path.join(root, *parts)
+        if path.endswith("/") or not parts:
+            wanted = os.path.join(wanted, "index.html")
+        elif os.path.isdir(wanted):
+            if not os.path.isfile(os.path.join(wanted, "index.html")):
+                return None
+            # Rebuilt from the normalised path: it starts with one "/" followed by neither "/"
+            # nor "\\" (quoted), so no browser reads it as another host.
+            start_response("302 Found", [("Location", "/" + urllib.parse.quote("/".join(parts)) + "/")])
+            return []
+        target = os.path.realpath(wanted)
+        if not target.startswith(root + os.sep):  # a link leading out of the site
+            return None
+        # Wait until the ongoing rebuild (if any) finishes, so a half-built site is not served.
+        with self._epoch_cond:
+            self._epoch_cond.wait_for(lambda: self._visible_epoch == self._wanted_epoch)
+            epoch = self._visible_epoch
+        try:
+            with open(target, "rb") as file:
+                content = file.read()
+        except OSError:
+            return None
+        if target.endswith(".html"):
+            content = self._inject_js_into_html(content, epoch)
+        start_response(
+            "200 OK", [("Content-Type", self._guess_type(target)), ("Content-Length", str(len(content)))]
+        )
+        return [content]
 
 
 def serve(
@@ -122,7 +244,11 @@ def serve(
     port: int,
     data_label: str,
 ) -> None:
-    """Build once, then serve `site` and rebuild whenever a watched path changes. Ctrl-C stops."""
+    """Take the port, build once, then serve `site` and rebuild whenever a watched path changes.
+    Ctrl-C stops. Raises CannotServe, before building, when the port cannot be had; and when the
+    first build does (rebuild raises it: nothing could be previewed)."""
+    if not 1 <= port <= 65535:
+        raise CannotServe(f"port {port} does not exist; choose one from 1 to 65535 with --port")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     server: PreviewServer
     background: tuple[Background, threading.Thread] | None = None
@@ -142,10 +268,19 @@ def serve(
             background = (outcome.afterwards, thread)
             thread.start()
 
-    server = PreviewServer(
-        builder=build, host="127.0.0.1", port=port, root=str(site), polling_interval=_POLL_SECONDS
-    )
-    build()
+    try:
+        server = PreviewServer(
+            builder=build, host="127.0.0.1", port=port, root=str(site), polling_interval=_POLL_SECONDS
+        )
+    except OSError as exc:
+        busy = exc.errno == errno.EADDRINUSE
+        reason = "is busy" if busy else f"cannot be used ({exc.strerror or exc})"
+        raise CannotServe(f"port {port} {reason}; choose another with --port") from None
+    try:
+        build()
+    except BaseException:
+        server.server_close()
+        raise
     for path in watched:
         server.watch(str(path), recursive=path.is_dir())
     names = ", ".join(p.name for p in watched)

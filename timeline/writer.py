@@ -54,7 +54,9 @@ def replace_folder(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-def _check_replaceable(out: Path) -> None:
+def check_replaceable(out: Path) -> None:
+    """Refuse an output that a build would not replace: not a folder, or a folder build.py did
+    not make (its marker missing)."""
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise WriteError(f"{out} exists and is not a folder; choose another --out")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
@@ -65,7 +67,7 @@ def _check_replaceable(out: Path) -> None:
 def staging(out: Path) -> Iterator[Path]:
     """A fresh folder beside `out`; swapped in for `out` only if the block succeeds."""
     out = out.absolute()
-    _check_replaceable(out)
+    check_replaceable(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
