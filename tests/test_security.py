@@ -574,7 +574,7 @@ def test_a_reader_sees_every_hostile_text_exactly_as_typed(browser, hostile_site
         assert text_of(page, ".chip[data-filter=topic]") == [words(t.label) for t in timeline.topics]
         assert text_of(page, ".chip[data-filter=actor]") == [words(t.label) for t in timeline.actors]
         for event in timeline.events:
-            assert text_of(page, f"[id='{event.id}'] .event-title") == [words(event.title)]
+            assert text_of(page, f"[id='event-{event.id}'] .event-title") == [words(event.title)]
         marks = text_of(page, ".overview-chart a.mark title")
         assert sorted(m.split(": ", 1)[1].removesuffix(" (unconfirmed)") for m in marks) == sorted(
             words(e.title) for e in timeline.events
@@ -583,7 +583,7 @@ def test_a_reader_sees_every_hostile_text_exactly_as_typed(browser, hostile_site
             f"{n}. {words(e.title)}" for n, e in enumerate(timeline.eras, start=1)
         )
         # Markdown: raw HTML dropped, and what is meant as text is shown as text.
-        summary = text_of(page, "[id='event-1'] .event-summary")[0]
+        summary = text_of(page, "[id='event-event-1'] .event-summary")[0]
         assert [literal for literal in MARKDOWN_SHOWN if literal not in summary] == []
         reader.settle()
 
