@@ -19,7 +19,7 @@ VALID = FIXTURES / "valid"
 # The exact messages for tests/fixtures/broken/events.yaml: reviewed output.
 # When a message changes on purpose, change it here and read it as an editor would.
 BROKEN_EXPECTED = [
-    (6, "error", "base_url 'example.org/timeline' must be an absolute http(s) address ending in '/', such as 'https://example.org/timeline/'"),
+    (6, "error", "base_url 'example.org/timeline' must be an absolute http(s) address ending in '/', with no '//' after the host and no backslash, space, '?' or '#', such as 'https://example.org/timeline/'"),
     (10, "warning", "topic 'sanctions' is not used by any event"),
     (11, "warning", "topic 'unused-topic' is not used by any event"),
     (12, "error", "topic id 'Bad_Topic' must be lowercase letters and digits joined by single hyphens, such as 'motegi-no-change-2014'"),
@@ -73,7 +73,8 @@ def test_broken_fixture_prints_in_the_editors_format(capsys):
     assert status == 1
     assert out[0].endswith(
         "events.yaml:6:13: error: base_url 'example.org/timeline' must be an absolute http(s) "
-        "address ending in '/', such as 'https://example.org/timeline/'"
+        "address ending in '/', with no '//' after the host and no backslash, space, '?' or '#', "
+        "such as 'https://example.org/timeline/'"
     )
     assert '    closest passage: "… remain on track. There has been no change' in "\n".join(out)
     assert out[-1].endswith("30 problems (25 errors, 5 warnings) in " + out[0].split(":")[0])

@@ -80,7 +80,7 @@ def shot(page, name: str) -> None:
 def visible_event_ids(page) -> list[str]:
     return page.eval_on_selector_all(
         ".event-list > li:not([hidden]) article.event",
-        "els => els.filter(e => e.offsetParent).map(e => e.id)",
+        "els => els.filter(e => e.offsetParent).map(e => e.id.replace(/^event-/, ''))",
     )
 
 
@@ -182,6 +182,42 @@ def test_filters_work_by_keyboard(open_page, events):
     page.keyboard.press("Space")
     assert chip.get_attribute("aria-pressed") == "false"
     assert len(visible_event_ids(page)) == len(events)
+
+
+# ---- addresses within the timeline ----------------------------------------------
+
+
+def wait_in_view(page, element_id: str) -> None:
+    """Until the element's top is in the upper half of the window (the scroll may be smooth)."""
+    page.wait_for_function(
+        "id => { const r = document.getElementById(id).getBoundingClientRect();"
+        " return r.top > -2 && r.top < innerHeight / 2; }",
+        arg=element_id,
+        timeout=5_000,
+    )
+
+
+def test_chapter_links_and_overview_bands_show_their_chapter(open_page, events):
+    page = open_page()
+    era = events[-1]["era"]["id"]
+    for link in (f".chapters a[href='#chapter-{era}']", f".overview-chart .band a[href='#chapter-{era}']"):
+        page.evaluate("scrollTo(0, 0)")
+        page.locator(link).click()
+        page.wait_for_function(f"location.hash === '#chapter-{era}'")
+        wait_in_view(page, f"chapter-{era}")
+
+
+def test_addresses_from_before_the_id_prefixes_still_lead_to_their_chapter_or_event(open_page, events):
+    # index.html#<era id> was the chapter list's own link, and each card had its event's bare id.
+    era, event = events[-1]["era"]["id"], events[len(events) // 2]["id"]
+    for old, new in ((era, f"chapter-{era}"), (event, f"event-{event}")):
+        page = open_page(f"index.html#{old}")
+        page.wait_for_function(f"location.hash === '#{new}'")
+        wait_in_view(page, new)
+        page.go_back()  # the old address was replaced, not added to the history
+        assert page.url == "about:blank"
+    page = open_page("index.html#main")
+    assert page.evaluate("location.hash") == "#main"
 
 
 # ---- without JavaScript -------------------------------------------------------

@@ -34,12 +34,12 @@ from xml.etree import ElementTree
 import feedparser
 import pytest
 import yaml
-from conftest import HOSTILE, ROOT, require_node_tool
+from conftest import HOSTILE, ROOT, require_node_tool, run_build
 from jsonschema import Draft202012Validator
 
 from timeline import exports
 from timeline.check import check
-from timeline.render import CSP
+from timeline.render import CSP, address_problem, site_path
 from timeline.schema import load_schema
 
 # ---- the payloads -------------------------------------------------------------
@@ -574,7 +574,7 @@ def test_a_reader_sees_every_hostile_text_exactly_as_typed(browser, hostile_site
         assert text_of(page, ".chip[data-filter=topic]") == [words(t.label) for t in timeline.topics]
         assert text_of(page, ".chip[data-filter=actor]") == [words(t.label) for t in timeline.actors]
         for event in timeline.events:
-            assert text_of(page, f"[id='{event.id}'] .event-title") == [words(event.title)]
+            assert text_of(page, f"[id='event-{event.id}'] .event-title") == [words(event.title)]
         marks = text_of(page, ".overview-chart a.mark title")
         assert sorted(m.split(": ", 1)[1].removesuffix(" (unconfirmed)") for m in marks) == sorted(
             words(e.title) for e in timeline.events
@@ -583,7 +583,7 @@ def test_a_reader_sees_every_hostile_text_exactly_as_typed(browser, hostile_site
             f"{n}. {words(e.title)}" for n, e in enumerate(timeline.eras, start=1)
         )
         # Markdown: raw HTML dropped, and what is meant as text is shown as text.
-        summary = text_of(page, "[id='event-1'] .event-summary")[0]
+        summary = text_of(page, "[id='event-event-1'] .event-summary")[0]
         assert [literal for literal in MARKDOWN_SHOWN if literal not in summary] == []
         reader.settle()
 
@@ -746,3 +746,61 @@ def test_search_runs_within_the_policy(browser, built_site, real_base, where):
         reader.check()
     finally:
         reader.close()
+
+
+# ---- the site's address: 404.html links from its path --------------------------------------
+
+# Addresses whose path a browser reads as starting with '//', a network-path reference: the
+# 404 page's links, which start from that path, would lead to evil.example.
+OFF_SITE = [
+    "https://example.org//evil.example/",
+    "https://example.org/\\evil.example/",
+    "https://example.org/\\/evil.example/",
+    "https://example.org/\t/evil.example/",
+    "https://example.org/\n/evil.example/",
+]
+ADDRESS_RULE = (
+    "must be an absolute http(s) address ending in '/', with no '//' after the host and no "
+    "backslash, space, '?' or '#', such as 'https://example.org/timeline/'"
+)
+
+
+def with_base_url(tmp_path: Path, address: str) -> Path:
+    valid = ROOT / "tests" / "fixtures" / "valid"
+    text = (valid / "events.yaml").read_text(encoding="utf-8")
+    assert "  base_url: https://example.org/test/\n" in text
+    data = tmp_path / "events.yaml"
+    data.write_text(text.replace("https://example.org/test/", json.dumps(address)), encoding="utf-8")
+    return data
+
+
+# Not off-site from 404.html, but no address a site is published at: no host, an empty part, a
+# line break after the last '/' (which Python's `$` would let through).
+ODD = ["https:///evil.example/", "https://example.org/a//b/", "https://example.org/\n"]
+
+
+@pytest.mark.parametrize("address", OFF_SITE + ODD)
+def test_the_check_refuses_a_base_url_a_browser_reads_as_another_host(tmp_path, address):
+    checked = check(with_base_url(tmp_path, address), ROOT / "tests" / "fixtures" / "valid" / "seeds")
+    assert [(p.line, p.column, ADDRESS_RULE in p.message) for p in checked.problems] == [(6, 13, True)]
+
+
+@pytest.mark.parametrize("address", OFF_SITE + ODD)
+def test_build_refuses_such_an_address_given_as_base_url_option(tmp_path, address):
+    result = run_build(tmp_path / "site", "--base-url", address)
+    assert result.returncode == 2
+    assert f"argument --base-url: base_url {ADDRESS_RULE}" in result.stderr
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("address", OFF_SITE)
+def test_404_links_are_never_made_from_such_an_address(address):
+    # The last line of defence, should an address reach the renderer unchecked.
+    with pytest.raises(ValueError, match="a browser would not read as this site's"):
+        site_path(address)
+
+
+def test_a_published_address_gives_404_its_path():
+    assert site_path("https://example.org/") == "/"
+    assert site_path("https://owner.github.io/timeline/") == "/timeline/"
+    assert address_problem("https://owner.github.io/timeline/") is None

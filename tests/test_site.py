@@ -212,8 +212,10 @@ def test_sitemap_lists_every_page_with_absolute_addresses(built_site, pages, tim
 def test_the_index_lists_every_event_in_its_era_in_date_order(built_site, timeline):
     html = (built_site / "index.html").read_text()
     for era in timeline.eras:
-        section = html.split(f'<section class="era" id="{era.id}"')[1].split('<section class="era"')[0]
-        shown = re.findall(r'<article class="event[^"]*" id="([^"]+)"', section)
+        section = html.split(f'<section class="era" id="chapter-{era.id}"')[1].split('<section class="era"')[
+            0
+        ]
+        shown = re.findall(r'<article class="event[^"]*" id="event-([^"]+)"', section)
         own = [e for e in timeline.events if e.era == era.id]
         assert sorted(shown) == sorted(e.id for e in own)
         by_id = {e.id: e for e in own}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .check import Checked, InputError, check, read_bytes
 from .problems import Problem, count_phrase, format_github, format_text, plural
-from .render import DuplicatePath, Memo, Project
+from .render import DuplicatePath, Memo, Project, address_problem
 from .search import Reindex, SearchIndexError
 from .writer import WriteError, check_replaceable
 
@@ -25,6 +25,14 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def _address(value: str) -> str:
+    """--base-url: the rule events.yaml's base_url follows."""
+    problem = address_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -81,6 +89,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     build_parser.add_argument(
         "--base-url",
+        type=_address,
         metavar="URL",
         help="publish at this absolute address instead of site.base_url (the Pages workflow sets it)",
     )

@@ -8,7 +8,6 @@ overlap, so each piece of text is printed once, escaped by the template.
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ _LINE = re.compile(r"[^\n]+")
 @dataclass(frozen=True)
 class Segment:
     text: str
-    marked: tuple[CitedPassage, ...] = ()  # passages covering this text
+    marked: bool = False  # whether a cited passage covers this text
     anchors: tuple[str, ...] = ()  # passages whose first span starts here
     ends: tuple[CitedPassage, ...] = ()  # passages whose last span ends here
 
@@ -66,28 +65,67 @@ def _lines(original: str, start: int, end: int) -> list[tuple[int, int]]:
     return lines
 
 
-def _segments(original: str, start: int, end: int, passages: list[CitedPassage]) -> tuple[Segment, ...]:
-    inside = [(p, a, b) for p in passages for a, b in p.spans if a < end and b > start]
-    cuts = sorted({start, end, *(max(a, start) for _, a, _ in inside), *(min(b, end) for _, _, b in inside)})
+class _Marks:
+    """Every cited span's edges in text order, met by one sweep over the lines in text order.
+
+    The lines come in order and never overlap, so each edge is passed once, whatever the number
+    of passages: a source cited 10,000 times costs 10,000 times one citation, not its square.
+    """
+
+    def __init__(self, passages: list[CitedPassage]) -> None:
+        change: dict[int, int] = {}  # how many spans start at an offset, less those that end there
+        self.anchors: dict[int, list[str]] = {}
+        self.ends: dict[int, list[CitedPassage]] = {}
+        for passage in passages:  # in text order, so each offset's lists keep that order
+            for a, b in passage.spans:
+                change[a] = change.get(a, 0) + 1
+                change[b] = change.get(b, 0) - 1
+            self.anchors.setdefault(passage.spans[0][0], []).append(passage.anchor)
+            self.ends.setdefault(passage.spans[-1][1], []).append(passage)
+        self._edges = sorted(change)
+        self._change = change
+        self._next = 0  # the first edge not yet passed
+        self.covering = 0  # spans covering the text just after the last edge passed
+
+    def pass_to(self, offset: int) -> None:
+        """Pass every edge up to and including `offset`."""
+        edges = self._edges
+        while self._next < len(edges) and edges[self._next] <= offset:
+            self.covering += self._change[edges[self._next]]
+            self._next += 1
+
+    def next_edge(self, limit: int) -> int:
+        """The first edge not yet passed, or `limit` if none comes before it."""
+        edges = self._edges
+        return edges[self._next] if self._next < len(edges) and edges[self._next] < limit else limit
+
+
+def _segments(original: str, start: int, end: int, marks: _Marks) -> tuple[Segment, ...]:
+    """The line original[start:end] cut at every edge of a cited span inside it."""
+    marks.pass_to(start)
     segments = []
-    for a, b in itertools.pairwise(cuts):
-        covering = tuple(p for p, s, e in inside if s < b and e > a)
-        anchors = tuple(p.anchor for p in passages if p.spans[0][0] == a)
-        ends = tuple(p for p in passages if p.spans[-1][1] == b)
-        segments.append(Segment(original[a:b], covering, anchors, ends))
-    return tuple(segments)
+    a = start
+    while True:
+        b = marks.next_edge(end)
+        anchors = tuple(marks.anchors.get(a, ()))
+        segments.append(Segment(original[a:b], marks.covering > 0, anchors, tuple(marks.ends.get(b, ()))))
+        if b == end:
+            return tuple(segments)
+        marks.pass_to(b)
+        a = b
 
 
 def read(source: Source, text: SourceText, passages: list[CitedPassage]) -> Reading:
     original = text.original
     body_start, body_end = _bounds(source, text)
     regions = [(0, body_start), (body_start, body_end), (body_end, len(original))]
+    marks = _Marks(passages)
     number = 0
     parts: list[tuple[Paragraph, ...]] = []
     for start, end in regions:
         paragraphs = []
         for a, b in _lines(original, start, end):
             number += 1
-            paragraphs.append(Paragraph(number, _segments(original, a, b, passages)))
+            paragraphs.append(Paragraph(number, _segments(original, a, b, marks)))
         parts.append(tuple(paragraphs))
     return Reading(*parts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from markupsafe import escape
 from . import exports, handbook, markup, overview, reading
 from .dates import PartialDate, display_range
 from .model import Event, Source
+from .schema import load_schema
 from .site import SiteData
 
 # Every page carries this policy; nothing the site serves needs more. Pagefind
@@ -90,6 +92,25 @@ def environment(templates: Path) -> Environment:
 def root_of(path: str) -> str:
     """The relative way back to the site root from the page at `path`."""
     return "../" * path.count("/")
+
+
+def address_problem(address: str) -> str | None:
+    """What is wrong with `address` as the site's base_url, or None: the schema's own rule, for
+    an address given elsewhere than in events.yaml (`build --base-url`)."""
+    rule = load_schema()["properties"]["site"]["properties"]["base_url"]
+    return None if re.search(rule["pattern"], address) else f"base_url {rule['patternErrorMessage']}"
+
+
+def site_path(base_url: str) -> str:
+    """The path of the site's address, where 404.html's links start (the host serves it at any
+    depth). A path a browser reads as starting with '//' would send those links to another host:
+    the check refuses such an address; this refuses it again where the links are made."""
+    path = urlsplit(base_url).path
+    # As a browser reads it: tabs and line breaks dropped, a backslash taken for a slash.
+    read = re.sub(r"[\t\n\r]", "", path).replace("\\", "/")
+    if not read.startswith("/") or read.startswith("//"):
+        raise ValueError(f"base_url {base_url!r} has a path a browser would not read as this site's")
+    return path
 
 
 def updated_stamp(data: SiteData) -> str:
@@ -360,8 +381,7 @@ def other_files(env: Environment, data: SiteData, project: Project) -> Iterator[
     site = data.timeline.site
     for source in data.timeline.sources:
         yield f"sources/{source.id}/{source.file}", data.seeds.raw(source.file)
-    # The host serves 404.html at any depth, so its links start from the site's own path.
-    root = urlsplit(site.base_url).path
+    root = site_path(site.base_url)
     yield (
         "404.html",
         env.get_template("404.html").render(site=site, data=data, root=root, csp=CSP, nav=NAV, current=""),

@@ -182,5 +182,26 @@ function startFilters() {
   apply(params.size > 0);
 }
 
+// ---- Old addresses: index.html#<id> from before chapters and events had prefixes ----
+
+// Chapters and events took their ids bare, in the page's own id space, until an event named
+// like a chapter or like a part of the page captured its links. Published links of that
+// scheme land here: sent on to the element the old page would have shown, the first in the
+// page of the chapter and the event of that id. (A second, bare anchor would work without
+// JavaScript, but would bring the collisions back.)
+function followOldAddress() {
+  if (!document.body.classList.contains("page-index")) return;
+  let id;
+  try {
+    id = decodeURIComponent(location.hash.slice(1));
+  } catch {
+    return; // not an address this site made
+  }
+  if (!id || document.getElementById(id)) return;
+  const target = document.querySelector(`[id="chapter-${CSS.escape(id)}"], [id="event-${CSS.escape(id)}"]`);
+  if (target) location.replace(`#${encodeURIComponent(target.id)}`);
+}
+
 startFilters();
 startSearch();
+followOldAddress();
