@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from .check import Checked, InputError, check, read_bytes
-from .problems import Problem, count_phrase, format_github, format_text, plural
+from .problems import Problem, count_phrase, format_github, format_text, plural, say
 from .render import DuplicatePath, Memo, Project
 from .search import Reindex, SearchIndexError
 from .writer import WriteError
@@ -125,9 +124,9 @@ def report(checked: Checked, path: str, fmt: str, strict: bool) -> int:
     failing = checked.errors or (strict and checked.warnings)
     if checked.problems:
         printer = format_github if fmt == "github" else format_text
-        print(printer(path, checked.problems))
+        say(printer(path, checked.problems))
     if failing:
-        print(f"{count_phrase(checked.problems)} in {path}")
+        say(f"{count_phrase(checked.problems)} in {path}")
         return PROBLEMS
     timeline = checked.timeline
     assert timeline is not None
@@ -136,7 +135,7 @@ def report(checked: Checked, path: str, fmt: str, strict: bool) -> int:
         plural(len(items), noun)
         for items, noun in ((timeline.events, "event"), (timeline.sources, "source"), (timeline.eras, "era"))
     )
-    print(f"{path}: {counts} — OK{warned}")
+    say(f"{path}: {counts} — OK{warned}")
     return OK
 
 
@@ -157,13 +156,13 @@ def run_build(args: argparse.Namespace, build: Build) -> int:
     try:
         checked = build(project, args.out, args.strict, notes.append, None)
     except (WriteError, SearchIndexError, DuplicatePath) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print(f"The previous site in {display_path(args.out)} is unchanged.", file=sys.stderr)
+        say(f"error: {exc}", error=True)
+        say(f"The previous site in {display_path(args.out)} is unchanged.", error=True)
         return PROBLEMS
     status = report(checked, display_path(args.data), "text", args.strict)
     if status == OK and checked.timeline is not None:
         for note in notes:
-            print(note)
+            say(note)
     return status
 
 
@@ -213,7 +212,7 @@ def main(argv: list[str] | None = None, build: Build | None = None, refresh: Ref
             from .changes import at_revision, summary
 
             now = read_bytes(args.data)[0].decode("utf-8", "replace")
-            print(summary(at_revision(args.base, args.data), now))
+            say(summary(at_revision(args.base, args.data), now))
             return OK
         if args.command in ("build", "serve"):
             if build is None or refresh is None:
@@ -221,5 +220,5 @@ def main(argv: list[str] | None = None, build: Build | None = None, refresh: Ref
             return run_build(args, build) if args.command == "build" else run_serve(args, build, refresh)
         return run_check(args)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", error=True)
         return USAGE

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from mkdocs.livereload import LiveReloadServer, _timestamp
 
-from .problems import Problem, visible
+from .problems import Problem, for_terminal, say, visible
 from .render import CSP
 
 _RELOAD_PATH = "/.preview/livereload.js"
@@ -83,6 +83,13 @@ def error_page(path: str, problems: list[Problem]) -> bytes:
 """.encode()
 
 
+class _TerminalFormatter(logging.Formatter):
+    """MkDocs' warnings (a path it watches, an error it caught) are printed like everything else."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return for_terminal(super().format(record))
+
+
 class PreviewServer(LiveReloadServer):
     """MkDocs' server, with the reload snippet as a file and an error page while the data is broken."""
 
@@ -123,7 +130,9 @@ def serve(
     data_label: str,
 ) -> None:
     """Build once, then serve `site` and rebuild whenever a watched path changes. Ctrl-C stops."""
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    terminal = logging.StreamHandler()
+    terminal.setFormatter(_TerminalFormatter("%(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[terminal])
     server: PreviewServer
     background: tuple[Background, threading.Thread] | None = None
 
@@ -135,7 +144,7 @@ def serve(
             thread.join()  # one writer at a time in the site folder
         outcome = rebuild()
         server.failure = error_page(data_label, outcome.problems) if outcome.problems else None
-        print(outcome.note, flush=True)
+        say(outcome.note)
         if outcome.afterwards is not None:
             # The reload happens as soon as this returns; search catches up a moment later.
             thread = threading.Thread(target=_report, args=(outcome.afterwards,), daemon=True)
@@ -149,7 +158,7 @@ def serve(
     for path in watched:
         server.watch(str(path), recursive=path.is_dir())
     names = ", ".join(p.name for p in watched)
-    print(f"Serving on http://127.0.0.1:{port}/ — watching {names}; Ctrl-C stops.", flush=True)
+    say(f"Serving on http://127.0.0.1:{port}/ — watching {names}; Ctrl-C stops.")
     stopped = False
     try:
         server.serve()
@@ -160,13 +169,13 @@ def serve(
         if background is not None:
             background[1].join()  # the index of the last save is worth a moment's wait
     if stopped:
-        print("Stopped.")
+        say("Stopped.")
 
 
 def _report(work: Background) -> None:
     try:
         note = work.run()
         if note:
-            print(note, flush=True)
+            say(note)
     except Exception as exc:  # a failed index must not stop the preview; the next save retries
-        print(f"search: not refreshed: {exc}", flush=True)
+        say(f"search: not refreshed: {exc}")
