@@ -13,6 +13,7 @@ from pathlib import Path
 
 from timeline import cli
 from timeline.check import Checked, Loaded, check_loaded, load_project
+from timeline.problems import say
 from timeline.render import Memo, Pages, Project, render
 from timeline.search import OUTPUT_SUBDIR, index
 from timeline.site import SiteData
@@ -42,7 +43,7 @@ def build(
     project: Project,
     out: Path,
     strict: bool = False,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = say,
     memo: Memo | None = None,  # the preview's: its first build fills it, so saves reuse pages
     lap: Callable[[str], None] = lambda stage: None,  # told as each stage ends: bench/ times them
 ) -> Checked:
@@ -67,7 +68,7 @@ def build(
     return checked
 
 
-def refresh(project: Project, out: Path, memo: Memo, log: Callable[[str], None] = print) -> Checked:
+def refresh(project: Project, out: Path, memo: Memo, log: Callable[[str], None] = say) -> Checked:
     """The preview's rebuild after a save: the same stages, but only pages whose inputs changed are
     rendered and only changed files rewritten, in place; the search index is left to the preview
     to refresh once the page has reloaded."""

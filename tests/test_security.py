@@ -44,6 +44,11 @@ from timeline.schema import load_schema
 
 # ---- the payloads -------------------------------------------------------------
 
+# TimelineJS 3.9 makes a link of an address in a slide's text when the slide lets it (its
+# default), with href='...' built without escaping: this one would then close the href and
+# add a handler that runs as the page shows it, without a click.
+AUTOLINK = "www.x'style='animation:rotateplane'onanimationstart=alert(1)//x"
+
 # In every plain-text field (titles, labels, notes, quotes) and in the seed documents.
 # The schema's pattern for "any text that is not blank" (see its $comment).
 NOT_BLANK = r"[^\s\x1c-\x1f\x85\xad\u200b-\u200f\u2060-\u2064\ufeff]"
@@ -77,6 +82,7 @@ PLAIN = [
     "--><img src=x id=pwned onerror=alert('pwned')>",
     "&lt;img src=x id=pwned onerror=alert('pwned')&gt;",
     "AT&T <b>",
+    AUTOLINK,
 ]
 # Each starts a cell of events.csv somewhere: a spreadsheet would run it as a formula.
 FORMULAS = [
@@ -118,6 +124,7 @@ MARKDOWN = [
     "`{{ ''.__class__ }}`",
     "</title> </textarea> ]]> -->",
     "```\n<script>alert('pwned')</script>\n```",
+    AUTOLINK,
 ]
 
 # What a reader sees of those: escaped, in code, or plain text the sanitizer left alone.
@@ -225,13 +232,14 @@ def test_the_fixture_is_legal_and_every_free_text_field_carries_payloads(timelin
 class _Audit(HTMLParser):
     """A fragment of HTML as a browser would read it: what it may not hold, and its text."""
 
-    def __init__(self) -> None:
+    def __init__(self, tags: set[str]) -> None:
         super().__init__(convert_charrefs=True)
+        self.tags = tags
         self.problems: list[str] = []
         self.text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in SAFE_TAGS:
+        if tag not in self.tags:
             self.problems.append(f"<{tag}>")
         for name, value in attrs:
             if name.startswith("on") or name in ("style", "id", "class") or name.startswith("data-"):
@@ -243,9 +251,9 @@ class _Audit(HTMLParser):
         self.text.append(data)
 
 
-def audit(fragment: str) -> str:
+def audit(fragment: str, tags: set[str] = SAFE_TAGS) -> str:
     """The text of a safe fragment of HTML; fails on anything unsafe in it."""
-    parser = _Audit()
+    parser = _Audit(tags)
     parser.feed(fragment)
     parser.close()
     assert parser.problems == [], fragment
@@ -339,23 +347,45 @@ def test_a_csv_cell_that_a_spreadsheet_would_run_is_kept_as_text(value, cell):
     assert exports.spreadsheet_text(value) == cell
 
 
+# What timeline.json's headlines and texts may hold: <wbr> shows nothing, and breaks "www."
+# so that TimelineJS's autolinking cannot take it for the start of an address.
+TIMELINEJS_TAGS = SAFE_TAGS | {"wbr"}
+# A well-formed tag whose attributes are all in double quotes, without a raw quote inside.
+TAG = re.compile(r'<[a-z]+(?: [a-z-]+="[^"\'<>]*")*>|</[a-z]+>')
+
+
+def for_timelinejs(fragment: str) -> str:
+    """The text of a headline or text of timeline.json; fails on what TimelineJS could misread."""
+    # No raw quote, in text or in an attribute, for a TimelineJS that works on the string.
+    assert re.search(r"[<>'\"]", TAG.sub("", fragment)) is None, fragment
+    # No "www." for its autolinking to start from (3.9 decodes &#39; before it links).
+    assert re.search(r"www\.", TAG.sub("|", fragment), re.I) is None, fragment
+    return audit(fragment, TIMELINEJS_TAGS)
+
+
 def test_timeline_json_holds_every_text_exactly(hostile_site, timeline):
     data = json.loads((hostile_site / "timeline.json").read_text(encoding="utf-8"))
     events = {e.id: e for e in timeline.events}
     eras = {e.id: e for e in timeline.eras}
+    site = json.loads((hostile_site / "events.json").read_text(encoding="utf-8"))
+    summaries = {e["id"]: audit(e["summary_html"]) for e in site["events"]}
     # TimelineJS inserts headlines and texts as HTML: ours are escaped text and sanitized HTML.
-    assert html.unescape(data["title"]["text"]["headline"]) == timeline.site.title
-    assert audit(data["title"]["text"]["text"]) == timeline.site.description
+    assert for_timelinejs(data["title"]["text"]["headline"]) == timeline.site.title
+    assert for_timelinejs(data["title"]["text"]["text"]) == timeline.site.description
+    # ...and makes links of addresses in them unless the slide says not to.
+    assert data["title"]["autolink"] is False
+    assert [slide["autolink"] for slide in data["events"]] == [False] * len(timeline.events)
     for slide in data["events"]:
         event = events[slide["unique_id"]]
-        assert "<" not in slide["text"]["headline"]
-        assert html.unescape(slide["text"]["headline"]) == event.title
-        audit(slide["text"]["text"])
+        assert for_timelinejs(slide["text"]["headline"]) == event.title
+        assert for_timelinejs(slide["text"]["text"]).startswith(summaries[event.id])
         # TimelineJS takes a group's text out of HTML, then inserts that text as HTML:
         # escaped twice, the reader sees the title as typed.
         assert html.unescape(html.unescape(slide["group"])) == eras[event.era].title
         assert "<" not in html.unescape(slide["group"])
-    assert [html.unescape(e["text"]["headline"]) for e in data["eras"]] == [e.title for e in timeline.eras]
+        assert html.unescape(html.unescape(slide["display_date"])) == slide["display_date"]
+    assert [for_timelinejs(e["text"]["headline"]) for e in data["eras"]] == [e.title for e in timeline.eras]
+    assert AUTOLINK in summaries["event-2"]
 
 
 def test_nothing_was_evaluated_anywhere(hostile_site):
@@ -663,14 +693,31 @@ def test_searching_the_hostile_build_shows_the_payloads_as_text(
         reader.close()
 
 
+# What TimelineJS shows of each slide's text, by slide, and the links it made.
+SLIDE_TEXTS = """slides => Object.fromEntries(slides.map(s => [s.id,
+    s.querySelector(".tl-text-content")?.textContent ?? null]))"""
+MADE_LINKS = """links => links.map(a => [...a.attributes].map(x => `${x.name}=${x.value}`).join(" "))"""
+MADE_LINK = r"class=tl-makelink href=\S+ onclick=void\(0\)"  # all TimelineJS gives a link it makes
+
+
 @pytest.mark.browser
 @pytest.mark.slow
-def test_the_hostile_timeline_json_stays_text_in_timelinejs(browser, hostile_site, serve, tmp_path, timeline):
+@pytest.mark.parametrize("autolink", ["as built", "turned on"])
+def test_the_hostile_timeline_json_stays_text_in_timelinejs(
+    browser, hostile_site, serve, tmp_path, timeline, autolink
+):
+    """As built, no slide lets TimelineJS make links; turned on (TimelineJS's default, or a
+    version that ignores the flag), its links still carry nothing but what it gives them."""
     from test_timelinejs import HARNESS, LIBRARY, SETTLED, STATE
 
     dist = require_node_tool("@knight-lab", "timelinejs", "dist")
     folder = tmp_path / "site"
     shutil.copytree(hostile_site, folder)
+    if autolink == "turned on":
+        data = json.loads((folder / "timeline.json").read_text(encoding="utf-8"))
+        for slide in [data["title"], *data["events"]]:
+            slide["autolink"] = True
+        (folder / "timeline.json").write_text(json.dumps(data), encoding="utf-8")
     (folder / LIBRARY).symlink_to(dist, target_is_directory=True)
     (folder / "timelinejs-harness.html").write_text(HARNESS, encoding="utf-8")
     reader = Reader(browser, serve(folder), folder)
@@ -681,23 +728,35 @@ def test_the_hostile_timeline_json_stays_text_in_timelinejs(browser, hostile_sit
         assert state["ready"], state
         count = page.locator("#timeline-embed .tl-slide").count()
         page.evaluate("count => { for (let n = 0; n < count; n++) window.timeline.goTo(n); }", count)
-        page.wait_for_timeout(300)
+        page.wait_for_timeout(300)  # an animation's handler would have run by now
+        assert reader.dialogs == []
         embed = "#timeline-embed"
         # TimelineJS lays itself out with style attributes: those are its own.
         found = page.evaluate(INJECTED, {"scope": embed, "styles": False})
         # ...and so is the no-op handler of the links it makes of addresses in a text.
         assert [f for f in found if not f.startswith('onclick="void(0)" on <a class="tl-makelink"')] == []
+        links = page.eval_on_selector_all(f"{embed} a.tl-makelink", MADE_LINKS)
+        assert [a for a in links if not re.fullmatch(MADE_LINK, a)] == []
         headlines = text_of(page, f"{embed} .tl-slide:not(.tl-slide-titleslide) .tl-headline")
         assert sorted(headlines) == sorted(words(e.title) for e in timeline.events)
         groups = text_of(page, f"{embed} .tl-timegroup-message")
         assert sorted(groups) == sorted(words(e.title) for e in timeline.eras)
         eras = text_of(page, f"{embed} .tl-timeera-text")
         assert sorted(eras) == sorted(words(e.title) for e in timeline.eras)
+        texts = page.eval_on_selector_all(f"{embed} .tl-slide", SLIDE_TEXTS)
         reader.settle()
         assert reader.dialogs == []
         assert [u for u in reader.requests if urlsplit(u).netloc != reader.host] == []
     finally:
         reader.close()
+    if autolink == "as built":
+        assert links == []
+        # Every text reads as typed: no quote shown as &#39;, no address cut short into a link.
+        site = json.loads((folder / "events.json").read_text(encoding="utf-8"))
+        for event in site["events"]:
+            assert words(texts[event["id"]]).startswith(words(audit(event["summary_html"]))), event["id"]
+        title_slide = next(key for key in texts if key not in {e["id"] for e in site["events"]})
+        assert words(texts[title_slide]) == words(timeline.site.description)
 
 
 # ---- the policy on the real site --------------------------------------------------

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from .check import InputError
 from .loader import decode, load
+from .problems import shown, visible
+
+# What GitHub-flavoured Markdown reads as markup inside a table cell, each made plain text by a
+# backslash: raw HTML and entities (< > &: "<!--" would hide the rows below it), links and
+# images ([ ]), emphasis (* _ ~), code spans (`), math ($), a new cell (|), an escape (\\), and
+# what makes an address a link: the "." of "www." and ":" (also that of GitHub's :emoji:).
+# Nothing else, so a title reads as typed in the raw summary too ("Japan's 2014-03-04 U.S.").
+# GFM still links an e-mail address (a@b.org) as mailto: the address as typed, nothing hidden.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_~\[\]<>&|$:]|(?<=[wW]{3})\.)")
+# Longer than any title the check accepts; a 1 MB one must not fill the job summary.
+_LIMIT = 200
 
 
 def events_of(text: str) -> dict[str, dict[str, Any]]:
@@ -46,6 +58,12 @@ def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
         raise InputError(f"cannot run git: {exc.strerror or exc}") from None
 
 
+def markdown_text(value: Any) -> str:
+    """A value from the file as plain text in a cell of a GitHub-flavoured Markdown table: one
+    line, its invisible and control characters shown by code (as at the terminal), no markup."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", visible(shown(value, _LIMIT)))
+
+
 def summary(before: str, after: str) -> str:
     """A Markdown summary of the events added, changed and removed."""
     old, new = events_of(before), events_of(after)
@@ -58,16 +76,16 @@ def summary(before: str, after: str) -> str:
         return "\n".join(lines) + "\n"
 
     def row(event: dict[str, Any], what: str) -> str:
-        title = str(event.get("title", "")).replace("|", "\\|")
-        return f"| {what} | `{event['id']}` | {event.get('date', '')} | {title} |"
+        cells = (event["id"], event.get("date", ""), event.get("title", ""))
+        return f"| {what} | " + " | ".join(markdown_text(cell) for cell in cells) + " |"
 
     lines += ["| | id | date | title |", "| --- | --- | --- | --- |"]
     lines += [row(e, "added") for e in added]
     for before_event, after_event in changed:
-        fields = sorted(
-            k for k in before_event.keys() | after_event.keys() if before_event.get(k) != after_event.get(k)
-        )
-        lines.append(row(after_event, f"changed ({', '.join(fields)})"))
+        keys = before_event.keys() | after_event.keys()
+        # sorted as text: a key may be a number
+        fields = sorted((k for k in keys if before_event.get(k) != after_event.get(k)), key=str)
+        lines.append(row(after_event, f"changed ({', '.join(markdown_text(f) for f in fields)})"))
     lines += [row(e, "removed") for e in removed]
     lines += ["", f"{len(added)} added, {len(changed)} changed, {len(removed)} removed."]
     return "\n".join(lines) + "\n"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from .check import Checked, InputError, check, read_bytes
-from .problems import Problem, count_phrase, format_github, format_text, plural
+from .problems import Problem, count_phrase, format_github, format_text, plural, say
 from .render import DuplicatePath, Memo, Project, address_problem
 from .search import Reindex, SearchIndexError
 from .writer import WriteError, check_replaceable
@@ -134,9 +133,9 @@ def report(checked: Checked, path: str, fmt: str, strict: bool) -> int:
     failing = checked.errors or (strict and checked.warnings)
     if checked.problems:
         printer = format_github if fmt == "github" else format_text
-        print(printer(path, checked.problems))
+        say(printer(path, checked.problems))
     if failing:
-        print(f"{count_phrase(checked.problems)} in {path}")
+        say(f"{count_phrase(checked.problems)} in {path}")
         return PROBLEMS
     timeline = checked.timeline
     assert timeline is not None
@@ -145,7 +144,7 @@ def report(checked: Checked, path: str, fmt: str, strict: bool) -> int:
         plural(len(items), noun)
         for items, noun in ((timeline.events, "event"), (timeline.sources, "source"), (timeline.eras, "era"))
     )
-    print(f"{path}: {counts} — OK{warned}")
+    say(f"{path}: {counts} — OK{warned}")
     return OK
 
 
@@ -167,12 +166,12 @@ def run_build(args: argparse.Namespace, build: Build) -> int:
         checked = build(project, args.out, args.strict, notes.append, None)
     except (WriteError, SearchIndexError, DuplicatePath) as exc:
         # Writing and indexing are I/O; two pages on one path come from the data or templates.
-        print(f"error: {exc} ({display_path(args.out)} is unchanged)", file=sys.stderr)
+        say(f"error: {exc} ({display_path(args.out)} is unchanged)", error=True)
         return PROBLEMS if isinstance(exc, DuplicatePath) else USAGE
     status = report(checked, display_path(args.data), "text", args.strict)
     if status == OK and checked.timeline is not None:
         for note in notes:
-            print(note)
+            say(note)
     return status
 
 
@@ -217,7 +216,7 @@ def run_serve(args: argparse.Namespace, build: Build, refresh: Refresh) -> int:
         check_replaceable(args.out.absolute())
         preview.serve(rebuild, args.out, _watched(project), args.port, label)
     except (WriteError, preview.CannotServe) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", error=True)
         return USAGE
     return OK
 
@@ -236,7 +235,7 @@ def main(argv: list[str] | None = None, build: Build | None = None, refresh: Ref
             from .changes import at_revision, summary
 
             now = read_bytes(args.data)[0].decode("utf-8", "replace")
-            print(summary(at_revision(args.base, args.data), now))
+            say(summary(at_revision(args.base, args.data), now))
             return OK
         if args.command in ("build", "serve"):
             if build is None or refresh is None:
@@ -244,5 +243,5 @@ def main(argv: list[str] | None = None, build: Build | None = None, refresh: Ref
             return run_build(args, build) if args.command == "build" else run_serve(args, build, refresh)
         return run_check(args)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", error=True)
         return USAGE

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -173,10 +174,35 @@ def _timelinejs_date(date: PartialDate) -> dict[str, str]:
     return parts
 
 
-def _timelinejs_group(title: str) -> str:
-    """TimelineJS takes a group's text out of HTML, then inserts that text as HTML:
-    escaped twice, the era's title reaches the reader as typed, never as markup."""
-    return str(escape(str(escape(title))))
+def _timelinejs_plain(text: str) -> str:
+    """A group or a date line: TimelineJS takes its text out of HTML, then inserts that text as
+    HTML. Escaped twice, it reaches the reader as typed, never as markup."""
+    return str(escape(str(escape(text))))
+
+
+# TimelineJS 3.9 makes links of addresses in a slide's text when the slide's `autolink` is true
+# (its default): after DOMPurify, on the HTML string, with href='...' built without escaping
+# (core/Util.js linkify). "www.example.org'style=…'onanimationstart=…" in a summary would then
+# run in any embed. Every slide says `autolink: false`; the text is also written so that
+# linkify finds nothing to break out of, for a TimelineJS that ignores the flag:
+# - no quote is left raw, in text or attribute, for versions before 3.7, which linkified our
+#   string as it is (3.7+ decodes &#39; in DOMPurify first, so there only the rest helps);
+# - "www." is written "www<wbr>.": linkify's only pattern that takes quotes ("www." then any
+#   non-space) cannot start, and <wbr> shows nothing (DOMPurify keeps it).
+# `html` below is escaped text or nh3's output: "<" and ">" only around tags, attribute values
+# in double quotes. A character is in text when no ">" comes before the next "<" (or the end).
+_IN_TEXT = r"(?=[^<>]*(?:<|\Z))"
+_DOUBLE_QUOTE_IN_TEXT = re.compile('"' + _IN_TEXT)
+_WWW_IN_TEXT = re.compile(r"(www)\." + _IN_TEXT, re.IGNORECASE)
+
+
+def _timelinejs_html(html: str) -> str:
+    """A headline or text for TimelineJS, which inserts it as HTML: see above. (Regular
+    expressions, not a parser: this runs for every event, and a parser took 10 times longer.)"""
+    html = str(html).replace("'", "&#39;")  # in a tag, only inside a value
+    if '"' in html:
+        html = _DOUBLE_QUOTE_IN_TEXT.sub("&#34;", html)
+    return _WWW_IN_TEXT.sub(r"\1<wbr>.", html)
 
 
 def _timelinejs_day(day: tuple[int, int, int]) -> dict[str, str]:
@@ -207,9 +233,10 @@ def timeline_json(data: SiteData) -> str:
             "start_date": _timelinejs_date(event.date),
             # The slide's date line in our own words ("1–4 March 2014"): TimelineJS would
             # otherwise word a range itself, in another style.
-            "display_date": display_range(event.date, event.end),
-            "text": {"headline": str(escape(event.title)), "text": text},
-            "group": _timelinejs_group(data.eras[event.era].title),
+            "display_date": _timelinejs_plain(display_range(event.date, event.end)),
+            "text": {"headline": _timelinejs_html(escape(event.title)), "text": _timelinejs_html(text)},
+            "group": _timelinejs_plain(data.eras[event.era].title),
+            "autolink": False,
         }
         if event.end is not None:
             record["end_date"] = _timelinejs_date(event.end)
@@ -228,15 +255,16 @@ def timeline_json(data: SiteData) -> str:
             {
                 "start_date": _timelinejs_day(start),
                 "end_date": _timelinejs_day(end),
-                "text": {"headline": str(escape(era.title))},
+                "text": {"headline": _timelinejs_html(escape(era.title))},
             }
         )
     document = {
         "title": {
             "text": {
-                "headline": str(escape(timeline.site.title)),
-                "text": f"<p>{escape(timeline.site.description)}</p>",
-            }
+                "headline": _timelinejs_html(escape(timeline.site.title)),
+                "text": _timelinejs_html(f"<p>{escape(timeline.site.description)}</p>"),
+            },
+            "autolink": False,
         },
         "events": events,
         "eras": eras,

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import watchdog.events
 from mkdocs.livereload import LiveReloadServer, _timestamp
 
-from .problems import Problem, visible
+from .problems import Problem, for_terminal, say, visible
 from .render import CSP
 from .writer import MARKER
 
@@ -110,6 +110,13 @@ def error_page(path: str, problems: list[Problem]) -> bytes:
 </body>
 </html>
 """.encode()
+
+
+class _TerminalFormatter(logging.Formatter):
+    """MkDocs' warnings (a path it watches, an error it caught) are printed like everything else."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return for_terminal(super().format(record))
 
 
 class PreviewServer(LiveReloadServer):
@@ -249,7 +256,9 @@ def serve(
     first build does (rebuild raises it: nothing could be previewed)."""
     if not 1 <= port <= 65535:
         raise CannotServe(f"port {port} does not exist; choose one from 1 to 65535 with --port")
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    terminal = logging.StreamHandler()
+    terminal.setFormatter(_TerminalFormatter("%(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[terminal])
     server: PreviewServer
     background: tuple[Background, threading.Thread] | None = None
 
@@ -261,7 +270,7 @@ def serve(
             thread.join()  # one writer at a time in the site folder
         outcome = rebuild()
         server.failure = error_page(data_label, outcome.problems) if outcome.problems else None
-        print(outcome.note, flush=True)
+        say(outcome.note)
         if outcome.afterwards is not None:
             # The reload happens as soon as this returns; search catches up a moment later.
             thread = threading.Thread(target=_report, args=(outcome.afterwards,), daemon=True)
@@ -284,7 +293,7 @@ def serve(
     for path in watched:
         server.watch(str(path), recursive=path.is_dir())
     names = ", ".join(p.name for p in watched)
-    print(f"Serving on http://127.0.0.1:{port}/ — watching {names}; Ctrl-C stops.", flush=True)
+    say(f"Serving on http://127.0.0.1:{port}/ — watching {names}; Ctrl-C stops.")
     stopped = False
     try:
         server.serve()
@@ -295,13 +304,13 @@ def serve(
         if background is not None:
             background[1].join()  # the index of the last save is worth a moment's wait
     if stopped:
-        print("Stopped.")
+        say("Stopped.")
 
 
 def _report(work: Background) -> None:
     try:
         note = work.run()
         if note:
-            print(note, flush=True)
+            say(note)
     except Exception as exc:  # a failed index must not stop the preview; the next save retries
-        print(f"search: not refreshed: {exc}", flush=True)
+        say(f"search: not refreshed: {exc}")

@@ -6,6 +6,7 @@ file, line and column, whatever went wrong.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,23 @@ def visible(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else f"<U+{ord(c):04X}>" for c in text)
+
+
+def for_terminal(text: str) -> str:
+    """`text` to print: each of its lines through visible().
+
+    Editors' text reaches the terminal in messages and the `changes` summary, and other text in
+    notes and errors (Pagefind's, a library's). ESC [2J or ESC ] 0; in a title would clear the
+    screen or retitle the window, a CR overwrite a line with a fake result, U+202E reverse it:
+    here every such character becomes its code. (A newline inside one message is the
+    formatter's to show: format_text() does.)
+    """
+    return "\n".join(visible(line) for line in text.split("\n"))
+
+
+def say(text: str = "", *, error: bool = False) -> None:
+    """Print to the terminal: all that build.py prints goes through here (or for_terminal())."""
+    print(for_terminal(text), file=sys.stderr if error else sys.stdout, flush=True)
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
