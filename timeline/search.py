@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 
-from .writer import replace_folder
+from .writer import replace_folder, workspace
 
 OUTPUT_SUBDIR = "pagefind"
 PAGES = ("--glob", "{events,sources}/**/*.html")
@@ -85,8 +84,8 @@ class Reindex:
         executable = binary()
         if executable is None:
             return _UNAVAILABLE
-        output = Path(tempfile.mkdtemp(prefix=f".{self.folder.name}.search-", dir=self.folder.parent))
-        try:
+        with workspace(self.folder.absolute(), "search") as work:
+            output = work / OUTPUT_SUBDIR
             with self._lock:
                 if self._cancelled:
                     return ""
@@ -103,11 +102,8 @@ class Reindex:
                 if self._process.returncode != 0:
                     raise _failed(stdout, stderr)
                 note = _indexed(output)
-                output.chmod(0o755)  # mkdtemp makes it private; the served index is not
                 replace_folder(output, self.folder / OUTPUT_SUBDIR)
                 return note
-        finally:
-            shutil.rmtree(output, ignore_errors=True)
 
     def cancel(self) -> None:
         """Stop at once; the index served stays the previous complete one."""
