@@ -193,6 +193,7 @@ def test_a_killed_preview_reindex_is_removed_by_the_next_build(built_site, tmp_p
     assert left.is_dir(), "a live process's workspace is left alone"
     holder.kill()
     holder.wait()
+    holder.stdout.close()
     assert left.is_dir()
     assert run_build(out).returncode == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]

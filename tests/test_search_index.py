@@ -79,6 +79,21 @@ def test_a_full_disk_while_pagefind_writes_fails_the_build_and_keeps_the_site(bu
         assert sorted(p.name for p in disk.iterdir()) == ["site"], "the half-made site is removed"
 
 
+def test_a_full_disk_while_the_pages_are_written_fails_the_build_and_keeps_the_site(built_site, tmp_path):
+    whole, html, _index = _sizes(built_site)
+    with small_disk(tmp_path / "disk", whole + html // 2) as disk:
+        out = disk / "site"
+        assert run_build(out).returncode == 0
+        before = tree_hash(out)
+        second = run_build(out)
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert second.stderr == (
+            f"error: could not write the site: No space left on device\nThe previous site in {out} is unchanged.\n"
+        )
+        assert tree_hash(out) == before
+        assert sorted(p.name for p in disk.iterdir()) == ["site"]
+
+
 def test_a_full_disk_while_the_preview_reindexes_keeps_the_served_index(built_site, tmp_path, capsys):
     whole, _html, index = _sizes(built_site)
     with small_disk(tmp_path / "disk", whole + index // 2) as disk:

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from .render import Pages
@@ -123,7 +123,8 @@ def workspace(out: Path, kind: str) -> Iterator[Path]:
     try:
         # Locked before it takes its name, so no other process ever finds it unlocked.
         lock = os.open(folder / f"{_LOCK}.new", os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        with suppress(OSError):  # a file system without locks: no one can lock it, nor remove it
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.rename(folder / f"{_LOCK}.new", folder / _LOCK)
         yield folder
     finally:
