@@ -39,6 +39,12 @@ def render_site(checked: Checked, project: Project, memo: Memo | None = None) ->
     return render(SiteData(timeline, checked.seeds), project, memo)
 
 
+def searchable(checked: Checked) -> int:
+    """How many pages the search index must hold: each event's and each source's."""
+    assert checked.timeline is not None
+    return len(checked.timeline.events) + len(checked.timeline.sources)
+
+
 def build(
     project: Project,
     out: Path,
@@ -59,7 +65,7 @@ def build(
     with staging(out) as folder:  # 4. written beside `out`, swapped in only when complete
         write(pages, folder)
         lap("write")
-        log(index(folder))  # 5. the search index, inside the same swap
+        log(index(folder, pages=searchable(checked)))  # 5. the search index, verified, inside the same swap
         lap("index")
     lap("swap")
     if memo is not None:

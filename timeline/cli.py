@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from .writer import WriteError, check_replaceable
 ROOT = Path(__file__).resolve().parent.parent
 
 OK, PROBLEMS, USAGE = 0, 1, 2
+INTERRUPTED, TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM  # as a shell reports them
 
 
 def display_path(path: Path) -> str:
@@ -225,11 +229,39 @@ def _watched(project: Project) -> list[Path]:
     return [project.data, project.seeds, project.templates, project.site_src]
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C: every `finally` on the way out runs, so the build's staging
+    folder is removed, and the preview stops as on Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None, build: Build | None = None, refresh: Refresh | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     if args.command is None:  # plain `python build.py` builds
         args = parser.parse_args(["build"])
+    handling = threading.current_thread() is threading.main_thread()  # only it may set handlers
+    previous = signal.signal(signal.SIGTERM, _terminate) if handling else None
+    try:
+        return _run(parser, args, build, refresh)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: one line, never a traceback
+        stopped = "Terminated" if isinstance(exc, Terminated) else "Interrupted"
+        unchanged = (
+            f"; the previous site in {display_path(args.out)} is unchanged" if args.command == "build" else ""
+        )
+        say(f"{stopped}{unchanged}.", error=True)
+        return TERMINATED if isinstance(exc, Terminated) else INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, build: Build | None, refresh: Refresh | None
+) -> int:
     try:
         if args.command == "changes":
             from .changes import at_revision, summary

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import re
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -205,6 +206,16 @@ def render_job(env: Environment, data: SiteData, job: Job) -> bytes:
     )
 
 
+_STOPPING = {signal.SIGINT, signal.SIGTERM}
+
+
+def _leave_signals() -> None:
+    """In the worker: Ctrl-C and SIGTERM reach the whole process group, and are the parent's to
+    handle (it ends the pool); a worker handling them too would print a traceback."""
+    for stopping in _STOPPING:
+        signal.signal(stopping, signal.SIG_IGN)
+
+
 def _render_range(start: int, stop: int) -> list[bytes]:
     """In the worker: jobs[start:stop]."""
     assert _inherited is not None
@@ -261,15 +272,26 @@ def _render_all(
     size = -(-len(jobs) // _CHUNKS)
     bounds = [(start, min(start + size, len(jobs))) for start in range(0, len(jobs), size)]
     try:
-        with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
+        # Ctrl-C or SIGTERM while the pool forks its worker would leave the worker waiting for
+        # work forever and this process waiting for it at exit: they wait until it is started.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+        try:
+            pool = ProcessPoolExecutor(1, mp_context=mp.get_context("fork"), initializer=_leave_signals)
             theirs = [pool.submit(_render_range, *chunk) for chunk in bounds]
-            meanwhile()
-            ours: dict[int, list[bytes]] = {}
-            for index in reversed(range(1, len(bounds))):  # the first chunk is always the worker's
-                if not theirs[index].cancel():
-                    break  # the worker has this one, and every one before it
-                ours[index] = [render_job(env, data, job) for job in jobs[slice(*bounds[index])]]
-            rendered = [ours[i] if i in ours else theirs[i].result() for i in range(len(bounds))]
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        with pool:
+            try:
+                meanwhile()
+                ours: dict[int, list[bytes]] = {}
+                for index in reversed(range(1, len(bounds))):  # the first chunk is always the worker's
+                    if not theirs[index].cancel():
+                        break  # the worker has this one, and every one before it
+                    ours[index] = [render_job(env, data, job) for job in jobs[slice(*bounds[index])]]
+                rendered = [ours[i] if i in ours else theirs[i].result() for i in range(len(bounds))]
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # stop now, not after the chunks still queued
+                raise
         contents = [content for chunk in rendered for content in chunk]
         yield from zip((job.path for job in jobs), contents, strict=True)
     finally:

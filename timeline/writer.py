@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import fcntl
 import os
+import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from .render import Pages
@@ -42,16 +45,94 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def replace_folder(new: Path, target: Path) -> None:
     """Put the complete folder `new` at `target`, in one step where the system can; the previous
-    `target` is deleted. Readers of `target` see either the old folder or the new, never a mix."""
+    `target` is deleted. Readers of `target` see either the old folder or the new, never a mix.
+    The previous folder is deleted from beside `new`, so inside its workspace (below): if this
+    process dies meanwhile, the next build removes what is left of it."""
     if not target.exists():
         new.rename(target)
     elif _exchange(new, target):
         shutil.rmtree(new)  # now holds the previous folder
     else:
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        old = new.with_name(f"{new.name}.old")
         target.rename(old)
         new.rename(target)
         shutil.rmtree(old)
+
+
+# Workspaces: the folders beside the output where a build writes the site (`new`) and the preview
+# writes a fresh search index (`search`), named `.<output>.<kind>-<pid>-<random>`. Each holds a
+# lock file, locked while its process works in it: the kernel releases the lock when the process
+# ends, however it ends, even by SIGKILL. So a workspace whose lock can be taken is a leftover,
+# and the next build removes it; two builds into different outputs beside each other, or a build
+# beside a running preview, leave each other's alone. Nothing else is ever removed: only folders
+# with our name and our lock file (or empty ones, which a process killed between creating the
+# folder and its lock leaves; only when older than a minute, so never one being set up).
+_LOCK = ".timeline-workspace.lock"
+_KINDS = ("new", "search")
+_EMPTY_GRACE_SECONDS = 60
+
+
+def _workspace_name(out: Path) -> re.Pattern[str]:
+    return re.compile(rf"\.{re.escape(out.name)}\.(?:{'|'.join(_KINDS)})-[0-9]+-[A-Za-z0-9_]+")
+
+
+def remove_leftovers(out: Path) -> list[Path]:
+    """Remove the workspaces beside `out` whose process has ended; the ones removed."""
+    pattern = _workspace_name(out)
+    removed = []
+    try:
+        siblings = list(out.parent.iterdir())
+    except OSError:
+        return []
+    for folder in siblings:
+        if not pattern.fullmatch(folder.name) or folder.is_symlink() or not folder.is_dir():
+            continue
+        try:
+            lock = os.open(folder / _LOCK, os.O_RDWR | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            try:
+                if time.time() - folder.stat().st_mtime > _EMPTY_GRACE_SECONDS:
+                    folder.rmdir()  # fails unless empty
+                    removed.append(folder)
+            except OSError:
+                pass
+            continue
+        except OSError:
+            continue
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(lock)  # its process is alive
+            continue
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        finally:
+            os.close(lock)
+    return removed
+
+
+@contextmanager
+def workspace(out: Path, kind: str) -> Iterator[Path]:
+    """A private folder beside `out`, locked as this process's while the block runs, then
+    removed with all it holds. Leftovers of ended processes are removed first."""
+    assert kind in _KINDS
+    remove_leftovers(out)
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.{kind}-{os.getpid()}-", dir=out.parent))
+    lock = None
+    try:
+        # Locked before it takes its name, so no other process ever finds it unlocked.
+        lock = os.open(folder / f"{_LOCK}.new", os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with suppress(OSError):  # a file system without locks: no one can lock it, nor remove it
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(folder / f"{_LOCK}.new", folder / _LOCK)
+        yield folder
+    finally:
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            if lock is not None:
+                os.close(lock)
 
 
 def check_replaceable(out: Path) -> None:
@@ -65,25 +146,24 @@ def check_replaceable(out: Path) -> None:
 
 @contextmanager
 def staging(out: Path) -> Iterator[Path]:
-    """A fresh folder beside `out`; swapped in for `out` only if the block succeeds."""
+    """A fresh folder beside `out`; swapped in for `out` only if the block succeeds. Whatever
+    happens, nothing is left beside `out` (after a SIGKILL, the next build removes it)."""
     out = out.absolute()
     check_replaceable(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    except OSError as exc:
-        raise WriteError(f"cannot create a folder beside {out}: {exc.strerror or exc}") from exc
-    try:
-        yield temp
-        (temp / MARKER).write_bytes(b"")
-        temp.chmod(0o755)  # mkdtemp makes it private; a published site is not
-        replace_folder(temp, out)
-    except OSError as exc:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise WriteError(f"could not write the site: {exc.strerror or exc}") from exc
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
+    with ExitStack() as stack:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            temp = stack.enter_context(workspace(out, "new")) / "site"
+            temp.mkdir()
+        except OSError as exc:
+            raise WriteError(f"cannot create a folder beside {out}: {exc.strerror or exc}") from exc
+        try:
+            yield temp
+            (temp / MARKER).write_bytes(b"")
+            temp.chmod(0o755)  # a published site is readable by all, whatever the umask
+            replace_folder(temp, out)
+        except OSError as exc:
+            raise WriteError(f"could not write the site: {exc.strerror or exc}") from exc
 
 
 def write(pages: Pages, folder: Path) -> None:
