@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from . import files
 from .check import Checked, InputError, check, read_bytes
 from .problems import Problem, count_phrase, format_github, format_text, plural
 from .render import DuplicatePath, Memo, Project
@@ -156,10 +157,10 @@ def run_build(args: argparse.Namespace, build: Build) -> int:
     notes: list[str] = []
     try:
         checked = build(project, args.out, args.strict, notes.append, None)
-    except (WriteError, SearchIndexError, DuplicatePath) as exc:
+    except (WriteError, SearchIndexError, DuplicatePath, files.Refused) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(f"The previous site in {display_path(args.out)} is unchanged.", file=sys.stderr)
-        return PROBLEMS
+        return USAGE if isinstance(exc, files.Refused) else PROBLEMS
     status = report(checked, display_path(args.data), "text", args.strict)
     if status == OK and checked.timeline is not None:
         for note in notes:
