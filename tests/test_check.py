@@ -306,9 +306,7 @@ def test_every_value_quoted_in_a_message_is_cut_short(tmp_path):
     project = _copy_valid(tmp_path)
     data = project / "events.yaml"
     data.write_text(
-        data.read_text().replace(
-            "era: crimea-2014\n    title: Japan", f"era: {'a' * 100}\n    title: Japan"
-        )
+        data.read_text().replace("era: crimea-2014\n    title: Japan", f"era: {'a' * 100}\n    title: Japan")
     )
     (problem,) = check(data, project / "seeds").problems
     assert problem.message == f"unknown era '{'a' * 59}…'"
