@@ -86,7 +86,10 @@ def test_a_full_disk_while_the_pages_are_written_fails_the_build_and_keeps_the_s
         before = tree_hash(out)
         second = run_build(out)
         assert second.returncode == 2, second.stdout + second.stderr  # an I/O error
-        assert second.stderr == f"error: could not write the site: No space left on device ({out} is unchanged)\n"
+        assert (
+            second.stderr
+            == f"error: could not write the site: No space left on device ({out} is unchanged)\n"
+        )
         assert tree_hash(out) == before
         assert sorted(p.name for p in disk.iterdir()) == ["site"]
 

@@ -18,11 +18,14 @@ then compiles its WebAssembly on the page itself).
 from __future__ import annotations
 
 import csv
+import gzip
 import html
 import io
 import json
 import re
 import shutil
+import subprocess
+import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -32,15 +35,20 @@ from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 
 import feedparser
+import jsonschema_rs
 import pytest
 import yaml
-from conftest import HOSTILE, ROOT, require_node_tool, run_build
+from conftest import FIXTURES, HOSTILE, ROOT, require_node_tool, run_build
 from jsonschema import Draft202012Validator
 
-from timeline import exports
+from timeline import exports, search
 from timeline.check import check
+from timeline.dates import PartialDate
+from timeline.model import Source
+from timeline.problems import shown
 from timeline.render import CSP, address_problem, site_path
 from timeline.schema import load_schema
+from timeline.seeds import SeedFileError, Seeds
 
 # ---- the payloads -------------------------------------------------------------
 
@@ -863,3 +871,246 @@ def test_a_published_address_gives_404_its_path():
     assert site_path("https://example.org/") == "/"
     assert site_path("https://owner.github.io/timeline/") == "/timeline/"
     assert address_problem("https://owner.github.io/timeline/") is None
+
+
+# ---- what is published: the site's own pages, each archived document as plain text ------------
+
+# (name, whether a source may name it). One extension, .txt, which every host serves as text/plain.
+SEED_NAMES = [
+    ("004_85f1257b8790f843.txt", True), ("hostile-1.txt", True), ("A_b-9.txt", True),
+    ("a" * 96 + ".txt", True), ("a" * 97 + ".txt", False), ("report.html", False),
+    ("chart.svg", False), ("index.html", False), ("report.html.txt", False), ("x.php.txt", False),
+    ("report.TXT", False), ("report", False), (".hidden.txt", False), ("-x.txt", False),
+    ("report.txt\n", False), ("sub/x.txt", False), ("../x.txt", False), ("", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "accepted"), SEED_NAMES)
+def test_the_check_and_the_seeds_folder_apply_one_rule_to_seed_names(name, accepted, tmp_path):
+    """Seeds.path applies the schema's own rule: no path around the check reads a name it refuses."""
+    file_rule = load_schema()["properties"]["sources"]["items"]["properties"]["file"]
+    assert jsonschema_rs.validator_for(file_rule).is_valid(name) is accepted
+    seeds_folder = tmp_path / "seeds"
+    seeds_folder.mkdir()
+    if "/" not in name and name:
+        (seeds_folder / name).write_text("text\n", encoding="utf-8")
+    seeds = Seeds(seeds_folder, tmp_path)
+    if accepted:
+        assert seeds.raw(name) == b"text\n"
+        return
+    with pytest.raises(SeedFileError) as refused:
+        seeds.raw(name)
+    assert str(refused.value).startswith(f"'{shown(name)}' ")
+    assert str(refused.value).endswith(
+        (file_rule["patternErrorMessage"], "over the limit of 100; shorten it")
+    )
+
+
+@pytest.mark.parametrize(
+    ("file", "archived"),
+    [
+        ("004_85f1257b8790f843.txt", "004_85f1257b8790f843.txt"),
+        ("report.html", "report.txt"),
+        ("chart.svg", "chart.txt"),
+        ("index.html", "index.txt"),
+        ("report.html.txt", "report.txt"),
+    ],
+)
+def test_the_archived_copy_is_named_txt_whatever_the_seeds_name(file, archived):
+    """Defence in depth behind the check: a name it refuses would still be published as text."""
+    source = Source("s", file, "Title", "Publisher", PartialDate.parse("2014"), "high", "Assessment.")
+    assert source.archived_name == archived
+
+
+@pytest.mark.parametrize("build", ["built_site", "hostile_site"])
+def test_a_source_folder_holds_its_page_and_its_document_as_a_txt_file(build, request):
+    site = request.getfixturevalue(build)
+    records = json.loads((site / "events.json").read_text(encoding="utf-8"))["sources"]
+    assert records
+    for record in records:
+        folder = site / "sources" / record["id"]
+        archived = record["file"].removeprefix(f"sources/{record['id']}/")
+        assert archived.endswith(".txt")
+        assert "/" not in archived
+        assert sorted(p.name for p in folder.iterdir()) == sorted(["index.html", archived])
+        assert f'<a href="{archived}">{archived}</a>' in (folder / "index.html").read_text(encoding="utf-8")
+    assert [p.name for p in (site / "sources").iterdir() if p.is_file()] == ["index.html"]
+
+
+@pytest.mark.browser
+def test_an_archived_document_opens_as_plain_text_whatever_it_holds(browser, hostile_site, hostile_base):
+    documents = sorted(hostile_site.glob("sources/*/*.txt"))
+    assert len(documents) == 6
+    reader = reader_of(browser, hostile_site, hostile_base)
+    try:
+        for document in documents:
+            page = reader.open(document.relative_to(hostile_site).as_posix())
+            page.wait_for_timeout(50)  # an onerror or onload would have fired by now
+            assert page.evaluate("document.contentType") == "text/plain"
+            # Chromium shows text in a <pre> it styles itself; anything else would be the document's.
+            assert page.evaluate(INJECTED, {"scope": None, "styles": False}) == []
+            assert page.evaluate("[...document.body.children].map(e => e.tagName)") == ["PRE"]
+            assert "<script>alert('pwned')</script>" in page.locator("body").inner_text()
+        reader.check()
+    finally:
+        reader.close()
+
+
+def indexed_addresses(site: Path) -> set[str]:
+    """The address of every page in the site's Pagefind index (each fragment is one page)."""
+    addresses = set()
+    for fragment in (site / "pagefind" / "fragment").iterdir():
+        raw = gzip.decompress(fragment.read_bytes())
+        addresses.add(json.loads(raw[raw.index(b"{") :])["url"])
+    return addresses
+
+
+def site_pages(site: Path) -> set[str]:
+    records = json.loads((site / "events.json").read_text(encoding="utf-8"))
+    return {f"/events/{e['id']}/" for e in records["events"]} | {
+        f"/sources/{s['id']}/" for s in records["sources"]
+    }
+
+
+def test_search_indexes_exactly_the_pages_of_events_and_sources(built_site):
+    assert indexed_addresses(built_site) == site_pages(built_site)
+
+
+# An archived file that is a page of its own, with the markup that asks Pagefind to index it.
+PLANTED = (
+    "<!doctype html><html lang=en><head><title>Owned headline</title></head><body>"
+    "<main data-pagefind-body><h1>Owned headline</h1><p>Zyzzogeton</p></main></body></html>"
+)
+
+
+def test_search_never_indexes_a_file_beside_the_sites_pages(built_site, tmp_path):
+    """The real Pagefind, over the real site with pages planted where an archived file could be."""
+    site = tmp_path / "site"
+    shutil.copytree(built_site, site, ignore=shutil.ignore_patterns("pagefind"))
+    source = next(iter(sorted((site / "sources").glob("*/index.html")))).parent
+    event = next(iter(sorted((site / "events").glob("*/index.html")))).parent
+    planted = [source / "report.html", source / "chart.svg.html", source / "deeper" / "index.html",
+               event / "report.html", site / "sources" / "index.html"]  # fmt: skip
+    for path in planted:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(PLANTED, encoding="utf-8")
+    assert search.index(site) == f"search: indexed {len(site_pages(site))} pages"
+    assert indexed_addresses(site) == site_pages(site)
+    for fragment in (site / "pagefind" / "fragment").iterdir():
+        assert b"Zyzzogeton" not in gzip.decompress(fragment.read_bytes())
+
+
+# ---- nothing from outside the project: no symbolic link is followed --------------------------
+
+SECRET = "root:x:0:0:the secret that must not be published\n"
+
+
+def _outside_project(tmp_path: Path) -> Path:
+    """The valid fixture with its own site_src/, in a folder beside a secret file and folder."""
+    folder = tmp_path / "project"
+    shutil.copytree(FIXTURES / "valid", folder)
+    shutil.copytree(ROOT / "site_src", folder / "site_src")
+    (tmp_path / "secret.txt").write_text(SECRET, encoding="utf-8")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "config").write_text(SECRET, encoding="utf-8")
+    return folder
+
+
+def _link_seeds_outside(folder: Path) -> str:
+    shutil.move(folder / "seeds", folder.parent / "elsewhere")
+    (folder / "seeds").symlink_to(folder.parent / "elsewhere")
+    return f"the seeds folder seeds is a symbolic link (to {folder.parent / 'elsewhere'})"
+
+
+def _link_seeds_inside(folder: Path) -> str:
+    shutil.move(folder / "seeds", folder / "documents")
+    (folder / "seeds").symlink_to("documents")
+    return "the seeds folder seeds is a symbolic link (to documents)"
+
+
+def _link_asset_to_file(folder: Path) -> str:
+    (folder / "site_src" / "assets" / "passwd.css").symlink_to(folder.parent / "secret.txt")
+    return f"site_src/assets/passwd.css is a symbolic link (to {folder.parent / 'secret.txt'})"
+
+
+def _link_asset_to_folder(folder: Path) -> str:
+    (folder / "site_src" / "assets" / "fonts").mkdir()
+    (folder / "site_src" / "assets" / "fonts" / "git").symlink_to(folder.parent / "secrets")
+    return f"site_src/assets/fonts/git is a symbolic link (to {folder.parent / 'secrets'})"
+
+
+def _link_page(folder: Path) -> str:
+    (folder / "site_src" / "about.md").unlink()
+    (folder / "site_src" / "about.md").symlink_to(folder.parent / "secret.txt")
+    return f"site_src/about.md is a symbolic link (to {folder.parent / 'secret.txt'})"
+
+
+def _link_site_src(folder: Path) -> str:
+    shutil.move(folder / "site_src", folder.parent / "secrets" / "site_src")
+    (folder / "site_src").symlink_to(folder.parent / "secrets" / "site_src")
+    return f"site_src is a symbolic link (to {folder.parent / 'secrets' / 'site_src'})"
+
+
+LINKS = {
+    "seeds folder linked outside": (_link_seeds_outside, "replace the link by the folder itself"),
+    "seeds folder linked inside": (_link_seeds_inside, "replace the link by the folder itself"),
+    "asset linked to a file outside": (_link_asset_to_file, "replace the link by a copy of what it points to"),
+    "asset linked to a folder outside": (_link_asset_to_folder, "replace the link by a copy of what it points to"),
+    "page linked to a file outside": (_link_page, "replace the link by a copy of the file"),
+    "site_src linked outside": (_link_site_src, "replace the link by the folder itself"),
+}  # fmt: skip
+
+
+def _build_py(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), *args, "--data", "events.yaml"],
+        cwd=folder, capture_output=True, encoding="utf-8", check=False,
+    )  # fmt: skip
+
+
+def _tree(folder: Path) -> dict[str, bytes | None]:
+    return {str(p.relative_to(folder)): None if p.is_dir() else p.read_bytes() for p in folder.rglob("*")}
+
+
+@pytest.mark.parametrize("case", LINKS)
+def test_a_symbolic_link_is_refused_and_nothing_outside_the_project_is_published(case, tmp_path):
+    folder = _outside_project(tmp_path)
+    built = _build_py(folder, "build", "--out", "site")
+    assert built.returncode == 0, built.stdout + built.stderr
+    make, advice = LINKS[case]
+    what = make(folder)
+    before = _tree(tmp_path)
+    message = f"error: {what}: the site publishes only real files inside the project; {advice}"
+    result = _build_py(folder, "build", "--out", "site")
+    assert "Traceback" not in result.stderr
+    # The seeds are refused as the data is read, before a build starts; site_src/ as it is copied.
+    said = message if case.startswith("seeds") else f"{message} (site is unchanged)"
+    assert (result.returncode, result.stdout, result.stderr.splitlines()[0]) == (2, "", said)
+    assert _tree(tmp_path) == before, "the previous site is as it was, and nothing was left beside it"
+    checked = _build_py(folder, "check")
+    if case.startswith("seeds"):  # the check reads only events.yaml and the seeds
+        assert (checked.returncode, checked.stdout, checked.stderr) == (2, "", message + "\n")
+    else:
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_seeds_folder_reached_through_a_link_in_the_project_is_refused(tmp_path):
+    folder = _outside_project(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    shutil.move(folder / "seeds", tmp_path / "elsewhere" / "seeds")
+    (folder / "docs").symlink_to(tmp_path / "elsewhere")
+    result = _build_py(folder, "check", "--seeds", "docs/seeds")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "",
+        "error: the seeds folder docs/seeds leads outside the project through a symbolic link: "
+        "the site publishes only real files inside the project; use a real folder\n",
+    )
+
+
+def test_a_seeds_folder_named_outside_the_project_is_the_operators_choice(tmp_path):
+    """--seeds with a real folder elsewhere (a test's, a shared archive) works as before."""
+    folder = _outside_project(tmp_path)
+    shutil.move(folder / "seeds", tmp_path / "archive")
+    result = _build_py(folder, "check", "--strict", "--seeds", str(tmp_path / "archive"))
+    assert result.returncode == 0, result.stdout + result.stderr

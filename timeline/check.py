@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import model, rules, schema
+from . import files, model, rules, schema
 from .loader import MAX_BYTES, Document, decode, load
 from .model import Timeline
 from .problems import Problem, sort_problems
@@ -60,12 +60,13 @@ class Loaded:
 
 
 def load_project(data_file: Path, seeds_folder: Path) -> Loaded:
-    """Read and parse `data_file`, keeping every position; open `seeds_folder`."""
+    """Read and parse `data_file`, keeping every position; open `seeds_folder`, which must be in
+    the data file's folder, the project, unless named outside it."""
     raw, size = read_bytes(data_file)
-    seeds = Seeds(seeds_folder)
+    seeds = Seeds(seeds_folder, data_file.parent)
     try:
-        seeds.names  # noqa: B018 - an unreadable folder is an I/O error, found before anything else
-    except SeedsUnreadable as exc:
+        seeds.names  # noqa: B018 - an unreadable or linked folder is an I/O error, found first
+    except (SeedsUnreadable, files.Refused) as exc:
         raise InputError(str(exc)) from None
     text, problems = decode(raw, size)
     if text is None:

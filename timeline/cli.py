@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from . import files
 from .check import Checked, InputError, check, read_bytes
 from .problems import Problem, count_phrase, format_github, format_text, plural, say
 from .render import DuplicatePath, Memo, Project, address_problem
@@ -167,8 +168,9 @@ def run_build(args: argparse.Namespace, build: Build) -> int:
     notes: list[str] = []
     try:
         checked = build(project, args.out, args.strict, notes.append, None)
-    except (WriteError, SearchIndexError, DuplicatePath) as exc:
-        # Writing and indexing are I/O; two pages on one path come from the data or templates.
+    except (WriteError, SearchIndexError, DuplicatePath, files.Refused) as exc:
+        # Writing, indexing and a refused file (a link in site_src/) are I/O; two pages on one
+        # path come from the data or templates.
         say(f"error: {exc} ({display_path(args.out)} is unchanged)", error=True)
         return PROBLEMS if isinstance(exc, DuplicatePath) else USAGE
     status = report(checked, display_path(args.data), "text", args.strict)

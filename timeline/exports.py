@@ -104,7 +104,7 @@ def events_json(data: SiteData) -> str:
             {
                 "id": s.id,
                 "url": f"sources/{s.id}/",
-                "file": f"sources/{s.id}/{s.file}",
+                "file": f"sources/{s.id}/{s.archived_name}",
                 "sha256": data.seeds.sha256(s.file),
                 "title": s.title,
                 "publisher": s.publisher,

@@ -49,6 +49,18 @@ class Source:
     url: str | None = None
     body: Body | None = None
 
+    @property
+    def archived_name(self) -> str:
+        """The archived copy's file name on the site, in sources/<id>/: always a .txt file.
+
+        A host serves a published file by its extension, and a browser never renders text/plain
+        as a page (it sniffs text/plain only for binary formats). The check accepts only names
+        like 003_report.txt, which stay as they are; should a name ever reach here otherwise,
+        its extensions are replaced all the same: report.html and index.html become report.txt
+        and index.txt, never a page, never the source's own index.html.
+        """
+        return f"{self.file.split('.')[0]}.txt"
+
 
 @dataclass(frozen=True)
 class Citation:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import escape
 
-from . import exports, handbook, markup, overview, reading
+from . import exports, files, handbook, markup, overview, reading
 from .dates import PartialDate, display_range
 from .model import Event, Source
 from .schema import load_schema
@@ -347,7 +347,7 @@ def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
                 lambda t=term, g=groups: (t, *g.get(t.id, [])),
             )
     for name in PROSE_PAGES:
-        title, body = prose(project.site_src / f"{name}.md")
+        title, body = prose(project.site_src / f"{name}.md", f"site_src/{name}.md")
         yield Job(
             f"{name}/index.html",
             "page.html",
@@ -368,8 +368,8 @@ def source_context(data: SiteData, source: Source) -> dict[str, object]:
 
 def templates_version(templates: Path) -> tuple[tuple[str, int, int], ...]:
     """Every template's name, size and modification time: any edit changes it."""
-    files = sorted(path for path in templates.rglob("*") if path.is_file())
-    return tuple((path.relative_to(templates).as_posix(), *_size_and_time(path)) for path in files)
+    paths = sorted(path for path in templates.rglob("*") if path.is_file())
+    return tuple((path.relative_to(templates).as_posix(), *_size_and_time(path)) for path in paths)
 
 
 def _size_and_time(path: Path) -> tuple[int, int]:
@@ -378,6 +378,8 @@ def _size_and_time(path: Path) -> tuple[int, int]:
 
 
 def render(data: SiteData, project: Project, memo: Memo | None = None) -> Pages:
+    # The hand-written pages and assets are published: read from a real folder, never a link.
+    files.real_folder(project.site_src, project.data.parent, "site_src")
     env = environment(project.templates)
     pages = Pages()
     site = data.timeline.site
@@ -402,7 +404,7 @@ def other_files(env: Environment, data: SiteData, project: Project) -> Iterator[
     404.html, the feed, the exports and the assets."""
     site = data.timeline.site
     for source in data.timeline.sources:
-        yield f"sources/{source.id}/{source.file}", data.seeds.raw(source.file)
+        yield f"sources/{source.id}/{source.archived_name}", data.seeds.raw(source.file)
     root = site_path(site.base_url)
     yield (
         "404.html",
@@ -420,15 +422,13 @@ def other_files(env: Environment, data: SiteData, project: Project) -> Iterator[
         ),
     )
     yield from exports.files(data).items()
-    assets = project.site_src / "assets"
-    for asset in sorted(assets.rglob("*")):
-        if asset.is_file():
-            yield f"assets/{asset.relative_to(assets).as_posix()}", asset.read_bytes()
+    for name, asset in files.files_under(project.site_src / "assets", "site_src/assets"):
+        yield f"assets/{name}", asset.read_bytes()
 
 
-def prose(path: Path) -> tuple[str, object]:
+def prose(path: Path, name: str) -> tuple[str, object]:
     """A Markdown page of site_src/: its first heading is the title."""
-    text = handbook.expand(path.read_text(encoding="utf-8"))
+    text = handbook.expand(files.read_text(path, name))
     first = next((line for line in text.splitlines() if line.startswith("# ")), None)
     title = first[2:].strip() if first else path.stem.capitalize()
     return title, markup.render_page(text)

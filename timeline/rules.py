@@ -15,7 +15,7 @@ from .dates import DateError, PartialDate
 from .loader import Document, Path
 from .problems import WARNING, Problem, shown
 from .quotes import Miss
-from .schema import did_you_mean, is_id
+from .schema import did_you_mean, is_id, seed_name_rule
 from .seeds import SeedFileError, Seeds
 
 _MARKDOWN_FIELDS = (("eras", "summary"), ("sources", "assessment"), ("events", "summary"))
@@ -178,13 +178,14 @@ def unused(ctx: Context) -> Iterator[Problem]:
 
 
 def source_files(ctx: Context) -> Iterator[Problem]:
-    declared = set()
+    # A file a source names is declared even when the schema refused its name: that problem is
+    # reported where it is named, and "add a source with file: report.html" would contradict it.
+    declared = {item["file"] for _, item in ctx.items("sources") if isinstance(item.get("file"), str)}
     for i, _ in ctx.items("sources"):
         path = ("sources", i, "file")
         name = ctx.value(path)
         if not isinstance(name, str):
             continue
-        declared.add(name)
         try:
             ctx.seeds.text(name)
         except SeedFileError as exc:
@@ -193,11 +194,9 @@ def source_files(ctx: Context) -> Iterator[Problem]:
             continue
         yield from _body_bounds(ctx, i, name)
     for name in sorted(ctx.seeds.names - declared):
-        yield ctx.at_key(
-            ("sources",),
-            f"seeds/{name} is not declared by any source; add a source with file: {name}",
-            WARNING,
-        )
+        rule = seed_name_rule(name)
+        advice = f"its name {rule}" if rule else f"add a source with file: {name}"
+        yield ctx.at_key(("sources",), f"seeds/{name} is not declared by any source; {advice}", WARNING)
 
 
 def _body_bounds(ctx: Context, i: int, name: str) -> Iterator[Problem]:

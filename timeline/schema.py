@@ -59,6 +59,23 @@ def is_id(value: object) -> bool:
     return isinstance(value, str) and _id_pattern().search(value) is not None
 
 
+def seed_name_rule(name: str) -> str:
+    """'' when `name` is a seed file name the schema accepts, else what the schema says of it.
+
+    Seeds.path applies the schema's own rule, so no name the check would refuse is ever read or
+    published, whatever the path that led there."""
+    rule = load_schema()["properties"]["sources"]["items"]["properties"]["file"]
+    if re.fullmatch(rule["pattern"].removeprefix("^").removesuffix("$"), name) is None:
+        return rule["patternErrorMessage"]
+    if len(name) > rule["maxLength"]:
+        return too_long(name, rule["maxLength"])
+    return ""
+
+
+def too_long(text: str, limit: int) -> str:
+    return f"is {len(text):,} characters long, over the limit of {limit:,}; shorten it"
+
+
 def did_you_mean(word: str, choices: object) -> str:
     """' (did you mean 'x'?)' when a choice is close to `word`, else ''."""
     close = difflib.get_close_matches(str(word), sorted(map(str, choices)), n=1, cutoff=0.6)
@@ -185,10 +202,13 @@ def _translate(error: ValidationError, document: Document) -> Iterator[tuple[Pat
             for need in needs:
                 if key in instance and need not in instance:
                     yield at_key((*path, key), f"'{key}' needs '{need}' ({_REQUIRED_HINTS.get(need, '')})")
-    elif kind == "pattern" and "propertyNames" in error.schema_path:
+    elif kind in ("pattern", "maxLength") and "propertyNames" in error.schema_path:
         # A key of a vocabulary: jsonschema reports it at the mapping, we at the key.
         noun = str(path[-1]).removesuffix("s") if path else "key"
-        message = f"{noun} id '{shown(instance)}' {schema.get('patternErrorMessage')}"
+        if kind == "maxLength":
+            message = f"{noun} id '{shown(instance)}' {too_long(instance, error.validator_value)}"
+        else:
+            message = f"{noun} id '{shown(instance)}' {schema.get('patternErrorMessage')}"
         yield at_key((*path, instance), message + _odd_character(instance))
     elif kind == "type":
         expected = error.validator_value
@@ -218,11 +238,7 @@ def _translate(error: ValidationError, document: Document) -> Iterator[tuple[Pat
         if "pattern" not in schema:
             yield at_value(path, f"{name_of(path)} is empty")
     elif kind == "maxLength":
-        yield at_value(
-            path,
-            f"{name_of(path)} is {len(instance):,} characters long, over the limit of "
-            f"{error.validator_value:,}; shorten it",
-        )
+        yield at_value(path, f"{name_of(path)} {too_long(instance, error.validator_value)}")
     elif kind in ("minItems", "minProperties"):
         yield at_value(path, f"{name_of(path)} needs at least {error.validator_value}")
     elif kind == "uniqueItems":

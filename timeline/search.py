@@ -1,7 +1,8 @@
 """Index stage: Pagefind's search index over the written site.
 
-Pagefind reads the built HTML: pages marked `data-pagefind-body` (events and
-sources) are indexed, with the filters and sort keys their markup declares.
+Pagefind reads the built HTML: the pages of events and sources (PAGES), which
+mark their text `data-pagefind-body`, are indexed, with the filters and sort
+keys their markup declares.
 The binary comes from the `pagefind_bin` wheel; on a platform without one the
 build still succeeds, says so once, and the pages hide their search field.
 """
@@ -19,7 +20,10 @@ from typing import Any
 from .writer import replace_folder, workspace
 
 OUTPUT_SUBDIR = "pagefind"
-PAGES = ("--glob", "{events,sources}/**/*.html")
+# Only the site's own pages of events and sources: never a file archived beside them, whose
+# words, and headline, are not the site's. (The list of sources carries no data-pagefind-body
+# and was never indexed.)
+PAGES = ("--glob", "{events,sources}/*/index.html")
 
 
 class SearchIndexError(Exception):
@@ -41,7 +45,7 @@ _UNAVAILABLE = "search: skipped — the Pagefind binary is not available here; t
 
 
 def _command(executable: Path, folder: Path, output: Path) -> list[str]:
-    # Only event and source pages are indexed; the glob spares Pagefind reading the rest.
+    # Only event and source pages are indexed (PAGES); the glob also spares Pagefind the rest.
     return [str(executable), "--site", str(folder), "--output-path", str(output), *PAGES, "--silent"]
 
 

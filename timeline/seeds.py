@@ -6,8 +6,10 @@ import hashlib
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from . import files
 from .problems import shown
 from .quotes import SourceText
+from .schema import seed_name_rule
 
 
 class SeedsUnreadable(OSError):
@@ -26,13 +28,17 @@ def _source_text(text: str) -> SourceText:
 
 
 class Seeds:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, project: Path) -> None:
+        """`folder` holds the documents; `project`, the folder of the data file, must hold it
+        unless it was named on the command line outside the project (see files.real_folder)."""
         self.folder = folder
+        self.project = project
         self._texts: dict[str, SourceText] = {}
         self._raw: dict[str, bytes] = {}
 
     @cached_property
     def names(self) -> frozenset[str]:
+        files.real_folder(self.folder, self.project, f"the seeds folder {self.folder}")
         try:
             return frozenset(p.name for p in self.folder.iterdir() if not p.name.startswith("."))
         except OSError as exc:
@@ -45,9 +51,11 @@ class Seeds:
         return self.folder.resolve()
 
     def path(self, name: str) -> Path:
-        """The file `name` inside the folder; refuses anything that would lead outside it."""
-        if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
-            raise SeedFileError(f"'{shown(name)}' must be a plain file name inside seeds/, without folders")
+        """The file `name` inside the folder; refuses anything that would lead outside it, and
+        any name the schema refuses (the check reports those there, and never reaches here)."""
+        rule = seed_name_rule(name)
+        if rule:
+            raise SeedFileError(f"'{shown(name)}' {rule}")
         if name not in self.names:
             raise SeedFileError(f"no file '{shown(name)}' in seeds/")
         path = self.folder / name
