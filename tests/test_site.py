@@ -18,7 +18,6 @@ from jsonschema import Draft202012Validator
 
 from timeline import exports
 from timeline.check import check
-from timeline.dates import PartialDate
 
 
 class _Page(HTMLParser):
@@ -168,8 +167,19 @@ def test_events_json_validates_against_its_own_schema(built_site, timeline):
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in Draft202012Validator(schema).iter_errors(data)]
     assert errors == []
     assert sorted(e["id"] for e in data["events"]) == sorted(e.id for e in timeline.events)
-    starts = [PartialDate.parse(e["date"]["iso"]).first_day for e in data["events"]]
+    events = {e.id: e for e in timeline.events}
+    starts = [reading_day(events, events[e["id"]]) for e in data["events"]]
     assert starts == sorted(starts), "events.json lists events in date order"
+    order = [e["id"] for e in data["events"]]
+    for event in timeline.events:
+        if event.sort_after:  # right after the event it follows, or after others that follow it too
+            between = order[order.index(event.sort_after) + 1 : order.index(event.id)]
+            assert all(events[i].sort_after == event.sort_after for i in between), event.id
+
+
+def reading_day(events, event):
+    """The day an event sorts by: its first day, or, with sort_after, that of the event it follows."""
+    return reading_day(events, events[event.sort_after]) if event.sort_after else event.date.first_day
 
 
 def test_events_csv_has_one_row_per_event(built_site, timeline):
@@ -218,7 +228,11 @@ def test_the_index_lists_every_event_in_its_era_in_date_order(built_site, timeli
         assert sorted(shown) == sorted(e.id for e in own)
         by_id = {e.id: e for e in own}
         foreground = [by_id[i] for i in shown if not by_id[i].background]
-        assert [e.date.first_day for e in foreground] == sorted(e.date.first_day for e in foreground)
+        days = [reading_day(by_id, e) for e in foreground]
+        assert days == sorted(days)
+        for event in foreground:
+            if event.sort_after:
+                assert shown.index(event.id) > shown.index(event.sort_after), event.id
 
 
 def test_unconfirmed_events_say_so_in_words(built_site, timeline):
