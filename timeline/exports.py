@@ -76,7 +76,7 @@ def event_record(data: SiteData, event: Event) -> dict[str, Any]:
         "url": _event_url(event),
         "date": _date(event.date),
         "end": _date(event.end),
-        "display_date": display_range(event.date, event.end),
+        "display_date": display_range(event.date, event.end) + _after(data, event),
         "date_note": event.date_note,
         "era": {"id": era.id, "title": era.title},
         "background": event.background,
@@ -191,7 +191,7 @@ def events_csv(data: SiteData) -> str:
             event.id,
             event.date.iso,
             event.end.iso if event.end else "",
-            display_range(event.date, event.end),
+            display_range(event.date, event.end) + _after(data, event),
             event.date_note or "",
             event.era,
             "yes" if event.background else "no",
@@ -240,6 +240,21 @@ def _one_day(day: date) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     return (first.year, first.month, first.day), (last.year, last.month, last.day)
 
 
+def _placed_at(data: SiteData, event: Event) -> PartialDate:
+    """The date an event is read at: its own, or, with sort_after, that of the event it follows."""
+    while event.sort_after:
+        event = data.events_by_id[event.sort_after]
+    return event.date
+
+
+def _after(data: SiteData, event: Event) -> str:
+    """' (after 15 October 2025)' for an event read after another, as the pages say it."""
+    if not event.sort_after:
+        return ""
+    before = data.events_by_id[event.sort_after]
+    return f" (after {display_range(before.date, before.end)})"
+
+
 def timeline_json(data: SiteData) -> str:
     timeline = data.timeline
     events = []
@@ -257,10 +272,12 @@ def timeline_json(data: SiteData) -> str:
             text += f"<p><em>{escape(when)}:</em> {escape(entry.note)}</p>"
         record: dict[str, Any] = {
             "unique_id": event.id,
-            "start_date": _timelinejs_date(event.date),
+            # TimelineJS orders slides by this date alone: an event read after another (sort_after)
+            # is placed at that one's date, and its own date is what the slide shows.
+            "start_date": _timelinejs_date(_placed_at(data, event)),
             # The slide's date line in our own words ("1–4 March 2014"): TimelineJS would
             # otherwise word a range itself, in another style.
-            "display_date": display_range(event.date, event.end),
+            "display_date": display_range(event.date, event.end) + _after(data, event),
             "text": {"headline": str(escape(event.title)), "text": text},
             "group": _timelinejs_group(data.eras[event.era].title),
         }
