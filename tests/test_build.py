@@ -87,9 +87,12 @@ def test_source_date_epoch_sets_the_feed_date_and_nothing_reads_the_clock(tmp_pa
     assert "<updated>2025-10-15T00:00:00Z</updated>" in feed
     result = run_build(tmp_path / "b")
     feed = (tmp_path / "b" / "feed.xml").read_text()
-    # Without it, the feed is as new as the last day of the latest event in the data.
+    # Without it, the feed is as new as the last day of the latest event, or of the latest
+    # correction, in the data: a correction updates the feed too.
     events = json.loads((tmp_path / "b" / "events.json").read_text())["events"]
-    latest = max(PartialDate.parse((e["end"] or e["date"])["iso"]).last_day for e in events)
+    days = [PartialDate.parse((e["end"] or e["date"])["iso"]).last_day for e in events]
+    days += [PartialDate.parse(h["date"]).last_day for e in events for h in e["history"]]
+    latest = max(days)
     head = feed.split("<entry>")[0]
     assert f"<updated>{latest[0]:04d}-{latest[1]:02d}-{latest[2]:02d}T00:00:00Z</updated>" in head
 
@@ -382,7 +385,8 @@ PREVIEW_EDITS = [
     ("an event's title (its neighbours and related events show it)", "events.yaml",
      "rise almost 45 percent\n", "rise by almost 45 percent\n", "few"),
     ("a topic's label", "events.yaml", "  oil: Oil\n", "  oil: Crude oil\n", "few"),
-    ("a source's publisher", "events.yaml", "publisher: VOA\n", "publisher: Voice of America\n", "few"),
+    ("a source's publisher", "events.yaml", "publisher: Reuters, republished by VOA\n",
+     "publisher: Reuters, republished by Voice of America\n", "few"),
     ("an era's title", "events.yaml", "title: Crimea, 2014\n", "title: Crimea, spring 2014\n", "few"),
     ("an event's date (the order changes)", "events.yaml", "    date: 2013\n", "    date: 2013-06\n", "few"),
     ("a quote (the source's reading view changes)", "events.yaml",

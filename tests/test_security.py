@@ -149,6 +149,9 @@ FREE_TEXT_FIELDS = [
     "sources[].title", "sources[].publisher", "sources[].assessment", "sources[].body.first",
     "sources[].body.last", "events[].date_note", "events[].title", "events[].summary",
     "events[].status_note", "events[].citations[].quote", "events[].citations[].note",
+    "sources[].url_note", "sources[].outside_facts[].fact", "sources[].outside_facts[].record",
+    "events[].outside_facts[].fact", "events[].outside_facts[].record", "events[].history[].note",
+    "withdrawn[].title", "withdrawn[].reason",
 ]  # fmt: skip
 MARKDOWN_FIELDS = {"eras[].summary", "sources[].assessment", "events[].summary"}
 # One value each (or one per source): a payload in each, not every payload.
@@ -646,16 +649,38 @@ def test_a_reader_sees_every_hostile_text_exactly_as_typed(browser, hostile_site
             assert text_of(page, ".citation figcaption > a:first-child") == [
                 words(sources[c.source].title) for c in event.citations
             ]
+            assert text_of(page, ".history-list li") == [
+                words(f"{h.verb} on {h.date.display}: {h.note}") for h in event.history
+            ]
+            assert text_of(page, ".outside-facts li") == [
+                words(f"{f.fact} Source: {f.record}.") for f in event.outside_facts
+            ]
             reader.settle()
+
+        for withdrawal in timeline.withdrawn:
+            page = reader.open(f"events/{withdrawal.id}/index.html")
+            assert text_of(page, "h1") == [words(withdrawal.title)]
+            assert words(withdrawal.reason) in text_of(page, ".event-page > p")
+            reader.settle()
+        page = reader.open("corrections/index.html")
+        shown = words(page.locator("main").inner_text())
+        assert all(words(h.note) in shown for e in timeline.events for h in e.history)
+        assert all(words(w.title) in shown and words(w.reason) in shown for w in timeline.withdrawn)
+        reader.settle()
 
         for source in timeline.sources:
             page = reader.open(f"sources/{source.id}/index.html")
             assert text_of(page, "h1") == [words(source.title)]
             assert text_of(page, ".source-meta dd")[0] == words(source.publisher)
             if source.url:
-                link = page.locator(".source-meta a[href^=http]")
+                link = page.locator(".source-meta a.url").first
                 assert link.get_attribute("href") == source.url
                 assert words(link.inner_text()) == source.url
+            if source.url_note:
+                assert words(source.url_note) in words(page.locator(".source-meta").inner_text())
+            assert text_of(page, ".outside-facts li") == [
+                words(f"{f.fact} Source: {f.record}.") for f in source.outside_facts
+            ]
             document = words(page.locator(".reading").text_content() or "")
             assert [p for p in PLAIN if words(p) not in document] == []
             for event in timeline.events:

@@ -18,7 +18,6 @@ from jsonschema import Draft202012Validator
 
 from timeline import exports
 from timeline.check import check
-from timeline.dates import PartialDate
 
 
 class _Page(HTMLParser):
@@ -168,8 +167,19 @@ def test_events_json_validates_against_its_own_schema(built_site, timeline):
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in Draft202012Validator(schema).iter_errors(data)]
     assert errors == []
     assert sorted(e["id"] for e in data["events"]) == sorted(e.id for e in timeline.events)
-    starts = [PartialDate.parse(e["date"]["iso"]).first_day for e in data["events"]]
+    events = {e.id: e for e in timeline.events}
+    starts = [reading_day(events, events[e["id"]]) for e in data["events"]]
     assert starts == sorted(starts), "events.json lists events in date order"
+    order = [e["id"] for e in data["events"]]
+    for event in timeline.events:
+        if event.sort_after:  # right after the event it follows, or after others that follow it too
+            between = order[order.index(event.sort_after) + 1 : order.index(event.id)]
+            assert all(events[i].sort_after == event.sort_after for i in between), event.id
+
+
+def reading_day(events, event):
+    """The day an event sorts by: its first day, or, with sort_after, that of the event it follows."""
+    return reading_day(events, events[event.sort_after]) if event.sort_after else event.date.first_day
 
 
 def test_events_csv_has_one_row_per_event(built_site, timeline):
@@ -190,10 +200,17 @@ def test_timeline_json_splits_dates_to_each_events_precision(built_site, timelin
     for slide in data["events"]:
         event = by_id[slide["unique_id"]]
         start = slide["start_date"]
-        assert start["year"] == str(event.date.year)
-        assert ("month" in start) == (event.date.month is not None)
-        assert ("day" in start) == (event.date.day is not None)
+        # TimelineJS orders by start date alone: an event read after another sits at its date,
+        # and the slide's date line says so.
+        placed = event
+        while placed.sort_after:
+            placed = by_id[placed.sort_after]
+        assert start["year"] == str(placed.date.year)
+        assert ("month" in start) == (placed.date.month is not None)
+        assert ("day" in start) == (placed.date.day is not None)
         assert ("end_date" in slide) == (event.end is not None)
+        assert slide["display_date"].startswith(exports.display_range(event.date, event.end))
+        assert ("(after " in slide["display_date"]) == (event.sort_after is not None)
     assert [era["text"]["headline"] for era in data["eras"]] == [e.title for e in timeline.eras]
 
 
@@ -220,7 +237,11 @@ def test_the_index_lists_every_event_in_its_era_in_date_order(built_site, timeli
         assert sorted(shown) == sorted(e.id for e in own)
         by_id = {e.id: e for e in own}
         foreground = [by_id[i] for i in shown if not by_id[i].background]
-        assert [e.date.first_day for e in foreground] == sorted(e.date.first_day for e in foreground)
+        days = [reading_day(by_id, e) for e in foreground]
+        assert days == sorted(days)
+        for event in foreground:
+            if event.sort_after:
+                assert shown.index(event.id) > shown.index(event.sort_after), event.id
 
 
 def test_unconfirmed_events_say_so_in_words(built_site, timeline):

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from .check import InputError
-from .loader import decode, load
-from .problems import shown, visible
+from .loader import Document, decode, load
+from .problems import Problem, shown, visible
 
 # What GitHub-flavoured Markdown reads as markup inside a table cell, each made plain text by a
 # backslash: raw HTML and entities (< > &: "<!--" would hide the rows below it), links and
@@ -42,7 +42,10 @@ def at_revision(revision: str, path: Path) -> str:
     if found.returncode != 0:
         why = found.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = f" ({why[0].removeprefix('fatal: ')})" if why else ""
-        raise InputError(f"'{revision}' is not a revision of the git repository at {folder}{detail}")
+        raise InputError(
+            f"'{revision}' is not a revision of the git repository at {folder}{detail}"
+            " (with a shallow clone, fetch the base branch first)"
+        )
     commit = found.stdout.decode("ascii").strip()
     # "./name" is relative to the working directory, wherever the repository's root is.
     shown = _git(folder, "show", f"{commit}:./{path.name}")
@@ -89,3 +92,115 @@ def summary(before: str, after: str) -> str:
     lines += [row(e, "removed") for e in removed]
     lines += ["", f"{len(added)} added, {len(changed)} changed, {len(removed)} removed."]
     return "\n".join(lines) + "\n"
+
+
+# What readers rely on in a published event: a change to any of these must be told to them in a
+# new history entry. (Tags, notes and the like may be tidied without one.)
+TRACKED = ("date", "end", "title", "summary")
+
+
+def _text(value: Any) -> str:
+    """A value as readers see it: reflowing a folded YAML text or writing 2014 as '2014' is no change."""
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def _quotes(event: dict[str, Any]) -> list[str]:
+    citations = event.get("citations")
+    if not isinstance(citations, list):
+        return []
+    return [_text(c.get("quote")) if isinstance(c, dict) else "" for c in citations]
+
+
+def _history(event: dict[str, Any]) -> list[tuple[str, str, str]]:
+    history = event.get("history")
+    if not isinstance(history, list):
+        return []
+    entries = [h if isinstance(h, dict) else {} for h in history]
+    return [(_text(h.get("date")), _text(h.get("kind")), _text(h.get("note"))) for h in entries]
+
+
+def _withdrawn_ids(data: dict[str, Any]) -> set[str]:
+    withdrawn = data.get("withdrawn")
+    if not isinstance(withdrawn, list):
+        return set()
+    return {w["id"] for w in withdrawn if isinstance(w, dict) and isinstance(w.get("id"), str)}
+
+
+def published_problems(before: str, document: Document) -> list[Problem]:
+    """What a change does to published events without telling readers, each at its line:
+    a date, title, summary or quote changed with no new history entry; history rewritten;
+    an event or a withdrawal removed without a withdrawal record."""
+    decoded, _ = decode(before.encode("utf-8"))
+    old_document, _ = load(decoded) if decoded else (None, [])
+    if old_document is None:
+        return []  # nothing was published, or the base did not load: nothing to protect
+    published = events_of(before)
+    published_withdrawn = _withdrawn_ids(old_document.data)
+    events = document.data.get("events")
+    current = {
+        e["id"]: i
+        for i, e in enumerate(events if isinstance(events, list) else ())
+        if isinstance(e, dict) and isinstance(e.get("id"), str)
+    }
+    withdrawn_now = _withdrawn_ids(document.data)
+    problems: list[Problem] = []
+
+    def at(path: tuple[Any, ...], message: str, key: bool = False) -> None:
+        line, column = document.where_key(path) if key else document.where(path)
+        problems.append(Problem(line, column, message))
+
+    for event_id, old in published.items():
+        if event_id not in current:
+            if event_id not in withdrawn_now:
+                at(
+                    ("events",),
+                    f"published event '{shown(event_id)}' was removed without a withdrawal record; its "
+                    "address must keep working: add it under 'withdrawn' with its id, title, the date "
+                    "and the reason (and 'replaced_by' if another event replaces it)",
+                    key=True,
+                )
+            continue
+        i = current[event_id]
+        new = events[i]
+        old_history, new_history = _history(old), _history(new)
+        if new_history[: len(old_history)] != old_history:
+            at(
+                ("events", i, "history"),
+                f"the published history of event '{shown(event_id)}' was changed or shortened; "
+                "history entries are never edited or removed: add a new entry instead",
+                key=True,
+            )
+            continue
+        if len(new_history) > len(old_history):
+            continue  # the change is told to readers
+        changed = [key for key in TRACKED if _text(old.get(key)) != _text(new.get(key))]
+        old_quotes, new_quotes = _quotes(old), _quotes(new)
+        if old_quotes != new_quotes:
+            differs = next(
+                (j for j, (a, b) in enumerate(zip(old_quotes, new_quotes, strict=False)) if a != b),
+                min(len(old_quotes), len(new_quotes)),
+            )
+            where: tuple[Any, ...] = ("events", i, "citations", differs, "quote")
+            if differs >= len(new_quotes):
+                where = ("events", i, "citations")
+            at(
+                where,
+                f"a quote of published event '{shown(event_id)}' changed without a new history entry; "
+                "add one under 'history' (date, kind: correction, clarification or update, and a "
+                "note saying what changed)",
+            )
+        if changed:
+            at(
+                ("events", i, changed[0]),
+                f"the {', '.join(changed)} of published event '{shown(event_id)}' changed without a new "
+                "history entry; add one under 'history' (date, kind: correction, clarification or "
+                "update, and a note saying what changed)",
+            )
+    for withdrawn_id in sorted(published_withdrawn - withdrawn_now - set(current)):
+        at(
+            ("withdrawn",) if "withdrawn" in document.data else (),
+            f"the withdrawal record of '{shown(withdrawn_id)}' was removed; its page must keep saying "
+            "why it was withdrawn: restore the record",
+            key=True,
+        )
+    return problems

@@ -88,6 +88,23 @@ def check_loaded(loaded: Loaded) -> Checked:
     return Checked(problems, model.build(document), seeds)
 
 
+def check_against(data_file: Path, seeds_folder: Path, published: str) -> Checked:
+    """`check`, and what the change does to the events published in `published` (the file at
+    the pull request's base): a changed date, title, summary or quote needs a new history entry,
+    a removed event a withdrawal record."""
+    from .changes import published_problems
+
+    loaded = load_project(data_file, seeds_folder)
+    checked = check_loaded(loaded)
+    if loaded.document is None:
+        return checked
+    extra = published_problems(published, loaded.document)
+    if not extra:
+        return checked
+    problems = sort_problems([*checked.problems, *extra])
+    return Checked(problems, None, loaded.seeds)
+
+
 def check(data_file: Path, seeds_folder: Path) -> Checked:
     """Every problem in `data_file` against the documents in `seeds_folder`."""
     return check_loaded(load_project(data_file, seeds_folder))

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import files
-from .check import Checked, InputError, check, read_bytes
+from .check import Checked, InputError, check, check_against, read_bytes
 from .problems import Problem, count_phrase, format_github, format_text, plural, say
 from .render import DuplicatePath, Memo, Project, address_problem
 from .search import Reindex, SearchIndexError
@@ -124,6 +124,13 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _add_input_options(check_parser)
     check_parser.add_argument(
+        "--base",
+        metavar="REVISION",
+        help="also compare with events.yaml at this git revision (a pull request's base): fail when "
+        "a published event's date, title, summary or quote changed without a new history entry, or "
+        "a published event was removed without a withdrawal record",
+    )
+    check_parser.add_argument(
         "--format",
         choices=("text", "github"),
         default="github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text",
@@ -154,7 +161,12 @@ def report(checked: Checked, path: str, fmt: str, strict: bool) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     project = project_of(args)
-    checked = check(project.data, project.seeds)
+    if args.base is not None:
+        from .changes import at_revision
+
+        checked = check_against(project.data, project.seeds, at_revision(args.base, project.data))
+    else:
+        checked = check(project.data, project.seeds)
     return report(checked, display_path(args.data), args.format, args.strict)
 
 

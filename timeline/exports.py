@@ -16,11 +16,22 @@ from markupsafe import escape
 
 from . import markup
 from .dates import PartialDate, display_range
-from .model import Event
+from .model import Event, OutsideFact
+from .provenance import text_fragment
 from .site import SiteData
 
 # Bump when a field of events.json changes meaning or disappears (adding one is compatible).
 SCHEMA_VERSION = 1
+
+# What re-users may do with what this site writes; the about page says the same. The archived
+# documents are not ours to license.
+LICENCE = {
+    "name": "CC BY 4.0",
+    "url": "https://creativecommons.org/licenses/by/4.0/",
+    "applies_to": "The text this site writes: titles, summaries, notes and assessments, and the data.",
+    "excludes": "The archived source documents and the words quoted from them remain their publishers'; "
+    "they are kept for verification.",
+}
 
 
 def dump(document: dict[str, Any]) -> str:
@@ -51,6 +62,14 @@ def _event_url(event: Event) -> str:
     return f"events/{event.id}/"
 
 
+def _outside_facts(facts: tuple[OutsideFact, ...]) -> list[dict[str, Any]]:
+    return [{"fact": f.fact, "record": f.record, "url": f.url} for f in facts]
+
+
+def _history(event: Event) -> list[dict[str, Any]]:
+    return [{"date": h.date.iso, "kind": h.kind, "note": h.note} for h in event.history]
+
+
 def event_record(data: SiteData, event: Event) -> dict[str, Any]:
     era = data.eras[event.era]
     return {
@@ -58,7 +77,7 @@ def event_record(data: SiteData, event: Event) -> dict[str, Any]:
         "url": _event_url(event),
         "date": _date(event.date),
         "end": _date(event.end),
-        "display_date": display_range(event.date, event.end),
+        "display_date": display_range(event.date, event.end) + _after(data, event),
         "date_note": event.date_note,
         "era": {"id": era.id, "title": era.title},
         "background": event.background,
@@ -81,10 +100,15 @@ def event_record(data: SiteData, event: Event) -> dict[str, Any]:
                 "quote": citation.quote,
                 "note": citation.note,
                 "url": f"sources/{source.id}/#q-{event.id}-{number}",
+                "original_url": text_fragment(source.url, citation.quote) if source.url else None,
             }
             for number, citation in enumerate(event.citations, start=1)
             for source in (data.sources[citation.source],)
         ],
+        "sort_after": event.sort_after,
+        "outside_facts": _outside_facts(event.outside_facts),
+        "history": _history(event),
+        "last_updated": event.last_updated.iso if event.last_updated else None,
     }
 
 
@@ -96,7 +120,9 @@ def events_json(data: SiteData) -> str:
             "title": timeline.site.title,
             "description": timeline.site.description,
             "base_url": timeline.site.base_url,
+            "repository": timeline.site.repository,
         },
+        "licence": LICENCE,
         "eras": [{"id": era.id, "title": era.title, "summary": era.summary} for era in timeline.eras],
         "topics": [{"id": t.id, "label": t.label} for t in timeline.topics],
         "actors": [{"id": a.id, "label": a.label} for a in timeline.actors],
@@ -110,12 +136,27 @@ def events_json(data: SiteData) -> str:
                 "publisher": s.publisher,
                 "published": _date(s.published),
                 "original_url": s.url,
+                "url_note": s.url_note,
+                "accessed": s.accessed.iso if s.accessed else None,
+                "archive_url": s.archive_url,
                 "reliability": s.reliability,
                 "assessment": s.assessment,
+                "outside_facts": _outside_facts(s.outside_facts),
             }
             for s in timeline.sources
         ],
         "events": [event_record(data, event) for event in data.chronological],
+        "withdrawn": [
+            {
+                "id": w.id,
+                "url": f"events/{w.id}/",
+                "title": w.title,
+                "date": w.date.iso,
+                "reason": w.reason,
+                "replaced_by": list(w.replaced_by),
+            }
+            for w in timeline.withdrawn
+        ],
     }
     return dump(document)
 
@@ -134,7 +175,12 @@ def spreadsheet_text(value: str) -> str:
 CSV_COLUMNS = (
     "id", "date", "end", "display_date", "date_note", "era", "background", "status",
     "status_note", "title", "summary", "topics", "actors", "sources", "quotes", "url",
+    "sort_after", "outside_facts", "history", "last_updated",
 )  # fmt: skip
+
+
+def _fact_text(fact: OutsideFact) -> str:
+    return f"{fact.fact} (source: {fact.record}{', ' + fact.url if fact.url else ''})"
 
 
 def events_csv(data: SiteData) -> str:
@@ -146,7 +192,7 @@ def events_csv(data: SiteData) -> str:
             event.id,
             event.date.iso,
             event.end.iso if event.end else "",
-            display_range(event.date, event.end),
+            display_range(event.date, event.end) + _after(data, event),
             event.date_note or "",
             event.era,
             "yes" if event.background else "no",
@@ -159,6 +205,10 @@ def events_csv(data: SiteData) -> str:
             "; ".join(c.source for c in event.citations),
             " | ".join(c.quote for c in event.citations),
             _event_url(event),
+            event.sort_after or "",
+            " | ".join(_fact_text(f) for f in event.outside_facts),
+            " | ".join(f"{h.date.iso} {h.kind}: {h.note}" for h in event.history),
+            event.last_updated.iso if event.last_updated else "",
         )
         writer.writerow(spreadsheet_text(cell) for cell in cells)
     return buffer.getvalue()
@@ -216,6 +266,21 @@ def _one_day(day: date) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     return (first.year, first.month, first.day), (last.year, last.month, last.day)
 
 
+def _placed_at(data: SiteData, event: Event) -> PartialDate:
+    """The date an event is read at: its own, or, with sort_after, that of the event it follows."""
+    while event.sort_after:
+        event = data.events_by_id[event.sort_after]
+    return event.date
+
+
+def _after(data: SiteData, event: Event) -> str:
+    """' (after 15 October 2025)' for an event read after another, as the pages say it."""
+    if not event.sort_after:
+        return ""
+    before = data.events_by_id[event.sort_after]
+    return f" (after {display_range(before.date, before.end)})"
+
+
 def timeline_json(data: SiteData) -> str:
     timeline = data.timeline
     events = []
@@ -228,12 +293,17 @@ def timeline_json(data: SiteData) -> str:
         if event.unconfirmed:
             text += f"<p><strong>Unconfirmed.</strong> {escape(event.status_note or '')}</p>"
         text += f"<p>Source: {escape(sources)}</p>"
+        for entry in event.history:
+            when = f"{entry.verb} on {entry.date.display}"
+            text += f"<p><em>{escape(when)}:</em> {escape(entry.note)}</p>"
         record: dict[str, Any] = {
             "unique_id": event.id,
-            "start_date": _timelinejs_date(event.date),
+            # TimelineJS orders slides by this date alone: an event read after another (sort_after)
+            # is placed at that one's date, and its own date is what the slide shows.
+            "start_date": _timelinejs_date(_placed_at(data, event)),
             # The slide's date line in our own words ("1–4 March 2014"): TimelineJS would
             # otherwise word a range itself, in another style.
-            "display_date": _timelinejs_plain(display_range(event.date, event.end)),
+            "display_date": _timelinejs_plain(display_range(event.date, event.end) + _after(data, event)),
             "text": {"headline": _timelinejs_html(escape(event.title)), "text": _timelinejs_html(text)},
             "group": _timelinejs_plain(data.eras[event.era].title),
             "autolink": False,

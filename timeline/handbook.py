@@ -34,5 +34,16 @@ def fields_table() -> str:
     return "\n".join(lines)
 
 
-def expand(markdown: str) -> str:
-    return markdown.replace(MARKER, fields_table()) if MARKER in markdown else markdown
+REPORT_LINK = "<!-- report-problem-link -->"
+
+
+def expand(markdown: str, repository: str | None = None) -> str:
+    """The handbook's generated parts: the fields table, and the link to the issue form."""
+    if MARKER in markdown:
+        markdown = markdown.replace(MARKER, fields_table())
+    if REPORT_LINK in markdown:
+        from .provenance import issue_form_url
+
+        link = f"[the issue form]({issue_form_url(repository)})" if repository else "the issue form"
+        markdown = markdown.replace(REPORT_LINK, link)
+    return markdown

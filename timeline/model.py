@@ -14,6 +14,7 @@ class Site:
     title: str
     description: str
     base_url: str
+    repository: str | None = None  # https://github.com/OWNER/REPO: where readers report problems
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,39 @@ class Era:
     id: str
     title: str
     summary: str
+
+
+@dataclass(frozen=True)
+class OutsideFact:
+    """A fact the archived documents do not state, with the public record it comes from."""
+
+    fact: str
+    record: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A published change to an event: readers see every one, newest last."""
+
+    date: PartialDate  # always a day
+    kind: str  # correction, clarification or update
+    note: str
+
+    @property
+    def verb(self) -> str:
+        return {"correction": "Corrected", "clarification": "Clarified", "update": "Updated"}[self.kind]
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A published event taken down: its address stays, saying when, why and what replaces it."""
+
+    id: str
+    title: str
+    date: PartialDate
+    reason: str
+    replaced_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +82,10 @@ class Source:
     assessment: str
     url: str | None = None
     body: Body | None = None
+    url_note: str | None = None
+    accessed: PartialDate | None = None
+    archive_url: str | None = None
+    outside_facts: tuple[OutsideFact, ...] = ()
 
     @property
     def archived_name(self) -> str:
@@ -85,12 +123,20 @@ class Event:
     background: bool = False
     status: str = "confirmed"
     status_note: str | None = None
+    history: tuple[HistoryEntry, ...] = ()
+    outside_facts: tuple[OutsideFact, ...] = ()
+    sort_after: str | None = None  # the event it is read after (for a month or year date)
     # Where the event stands in events.yaml: ties in date keep file order.
     line: int = field(default=0, compare=False)
 
     @property
     def unconfirmed(self) -> bool:
         return self.status == "unconfirmed"
+
+    @property
+    def last_updated(self) -> PartialDate | None:
+        """The day of the latest entry in its history; None for an event never changed."""
+        return max(self.history, key=lambda h: h.date.first_day).date if self.history else None
 
 
 @dataclass(frozen=True)
@@ -101,10 +147,15 @@ class Timeline:
     eras: tuple[Era, ...]
     sources: tuple[Source, ...]
     events: tuple[Event, ...]
+    withdrawn: tuple[Withdrawal, ...] = ()
 
 
 def _optional_date(value: Any) -> PartialDate | None:
     return None if value is None else PartialDate.parse(value)
+
+
+def _outside_facts(items: list[dict[str, Any]] | None) -> tuple[OutsideFact, ...]:
+    return tuple(OutsideFact(f["fact"], f["record"], f.get("url")) for f in items or ())
 
 
 def build(document: Document) -> Timeline:
@@ -122,6 +173,10 @@ def build(document: Document) -> Timeline:
             assessment=s["assessment"],
             url=s.get("url"),
             body=Body(s["body"]["first"], s["body"]["last"]) if "body" in s else None,
+            url_note=s.get("url_note"),
+            accessed=_optional_date(s.get("accessed")),
+            archive_url=s.get("archive_url"),
+            outside_facts=_outside_facts(s.get("outside_facts")),
         )
         for s in data["sources"]
     )
@@ -145,15 +200,30 @@ def build(document: Document) -> Timeline:
             ),
             status=e.get("status", "confirmed"),
             status_note=e.get("status_note"),
+            history=tuple(
+                HistoryEntry(PartialDate.parse(h["date"]), h["kind"], h["note"]) for h in e.get("history", ())
+            ),
+            outside_facts=_outside_facts(e.get("outside_facts")),
+            sort_after=e.get("sort_after"),
             line=document.where(("events", i))[0],
         )
         for i, e in enumerate(data["events"])
     )
     return Timeline(
-        site=Site(site["title"], site["description"], site["base_url"]),
+        site=Site(site["title"], site["description"], site["base_url"], site.get("repository")),
         topics=tuple(Term(k, v) for k, v in data["topics"].items()),
         actors=tuple(Term(k, v) for k, v in data["actors"].items()),
         eras=tuple(Era(e["id"], e["title"], e["summary"]) for e in data["eras"]),
         sources=sources,
         events=events,
+        withdrawn=tuple(
+            Withdrawal(
+                id=w["id"],
+                title=w["title"],
+                date=PartialDate.parse(w["date"]),
+                reason=w["reason"],
+                replaced_by=tuple(w.get("replaced_by", ())),
+            )
+            for w in data.get("withdrawn", ())
+        ),
     )

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import escape
 
-from . import exports, files, handbook, markup, overview, reading
+from . import exports, files, handbook, markup, overview, provenance, reading
 from .dates import PartialDate, display_range
 from .model import Event, Source
 from .schema import load_schema
@@ -87,6 +87,9 @@ def environment(templates: Path) -> Environment:
     )
     env.filters["markdown"] = markup.render
     env.globals["date_range"] = display_range
+    env.globals["text_fragment"] = provenance.text_fragment
+    env.globals["report_problem_url"] = provenance.report_problem_url
+    env.globals["issue_form_url"] = provenance.issue_form_url
     return env
 
 
@@ -119,7 +122,10 @@ def updated_stamp(data: SiteData) -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
         return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return _atom_day(max((e.end or e.date).last_day for e in data.timeline.events))
+    # A correction updates the feed too: its day counts like an event's.
+    days = [(e.end or e.date).last_day for e in data.timeline.events]
+    days += [entry.date.first_day for e in data.timeline.events for entry in e.history]
+    return _atom_day(max(days))
 
 
 def atom_date(date: PartialDate) -> str:
@@ -129,6 +135,53 @@ def atom_date(date: PartialDate) -> str:
 def _atom_day(day: tuple[int, int, int]) -> str:
     year, month, day_of_month = day
     return f"{year:04d}-{month:02d}-{day_of_month:02d}T00:00:00Z"
+
+
+def correction_entries(data: SiteData) -> list[dict[str, str]]:
+    """The corrections feed's entries: every history entry and every withdrawal, newest first."""
+    base = data.timeline.site.base_url
+    entries = [
+        (
+            entry.date.first_day,
+            {
+                "title": f"{entry.verb}: {event.title}",
+                "id": f"{base}events/{event.id}/#history-{number}",
+                "link": f"{base}events/{event.id}/#history-{number}",
+                "updated": atom_date(entry.date),
+                "kind": entry.kind,
+                "text": entry.note,
+            },
+        )
+        for event, number, entry in data.corrections
+    ]
+    entries += [
+        (
+            withdrawal.date.first_day,
+            {
+                "title": f"Withdrawn: {withdrawal.title}",
+                "id": f"{base}events/{withdrawal.id}/#withdrawn",
+                "link": f"{base}events/{withdrawal.id}/",
+                "updated": atom_date(withdrawal.date),
+                "kind": "withdrawal",
+                "text": withdrawal.reason,
+            },
+        )
+        for withdrawal in data.timeline.withdrawn
+    ]
+    # Stable: corrections keep their order among themselves, withdrawals follow those of their day.
+    entries.sort(key=lambda pair: pair[0], reverse=True)
+    return [entry for _, entry in entries]
+
+
+def corrections_updated(data: SiteData) -> str:
+    """The corrections feed's 'updated': SOURCE_DATE_EPOCH when set, else its newest entry's day
+    (the site's own date when nothing was ever corrected)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    days = [entry.date.first_day for _, _, entry in data.corrections]
+    days += [withdrawal.date.first_day for withdrawal in data.timeline.withdrawn]
+    if (epoch and epoch.isdigit()) or not days:
+        return updated_stamp(data)
+    return _atom_day(max(days))
 
 
 def entry_html(data: SiteData, event: Event) -> str:
@@ -315,8 +368,22 @@ def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
                 *(data.actors[key] for key in e.actors),
                 data.neighbours[e.id],
                 *data.related[e.id],
+                data.events_by_id.get(e.sort_after or ""),
             ),
         )
+    for withdrawal in timeline.withdrawn:
+        yield Job(
+            f"events/{withdrawal.id}/index.html",
+            "withdrawn.html",
+            lambda w=withdrawal: {"withdrawal": w},
+            lambda w=withdrawal: (w, *(data.events_by_id[key] for key in w.replaced_by)),
+        )
+    yield Job(
+        "corrections/index.html",
+        "corrections.html",
+        dict,
+        lambda: (*data.corrections, *timeline.withdrawn),
+    )
     yield Job(
         "sources/index.html",
         "sources.html",
@@ -347,7 +414,7 @@ def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
                 lambda t=term, g=groups: (t, *g.get(t.id, [])),
             )
     for name in PROSE_PAGES:
-        title, body = prose(project.site_src / f"{name}.md", f"site_src/{name}.md")
+        title, body = prose(project.site_src / f"{name}.md", f"site_src/{name}.md", timeline.site.repository)
         yield Job(
             f"{name}/index.html",
             "page.html",
@@ -421,14 +488,20 @@ def other_files(env: Environment, data: SiteData, project: Project) -> Iterator[
             entry_html=lambda event: entry_html(data, event),
         ),
     )
+    yield (
+        "corrections/feed.xml",
+        env.get_template("corrections.xml").render(
+            site=site, entries=correction_entries(data), updated=corrections_updated(data)
+        ),
+    )
     yield from exports.files(data).items()
     for name, asset in files.files_under(project.site_src / "assets", "site_src/assets"):
         yield f"assets/{name}", asset.read_bytes()
 
 
-def prose(path: Path, name: str) -> tuple[str, object]:
+def prose(path: Path, name: str, repository: str | None = None) -> tuple[str, object]:
     """A Markdown page of site_src/: its first heading is the title."""
-    text = handbook.expand(files.read_text(path, name))
+    text = handbook.expand(files.read_text(path, name), repository)
     first = next((line for line in text.splitlines() if line.startswith("# ")), None)
     title = first[2:].strip() if first else path.stem.capitalize()
     return title, markup.render_page(text)

@@ -278,7 +278,126 @@ def dropped_text(ctx: Context) -> Iterator[Problem]:
             )
 
 
-RULES: tuple[Rule, ...] = (unique_ids, dates, references, unused, source_files, quotes, links, dropped_text)
+def record_dates(ctx: Context) -> Iterator[Problem]:
+    """The days of corrections, withdrawals and url checks are real days; history runs oldest first."""
+    for i, _ in ctx.items("sources"):
+        yield from (p for p in _date(ctx, ("sources", i, "accessed")) if isinstance(p, Problem))
+    for i, _ in ctx.items("withdrawn"):
+        yield from (p for p in _date(ctx, ("withdrawn", i, "date")) if isinstance(p, Problem))
+    for i, _ in ctx.items("events"):
+        history = ctx.value(("events", i, "history"))
+        previous: PartialDate | None = None
+        for k in range(len(history) if isinstance(history, list) else 0):
+            for p in _date(ctx, ("events", i, "history", k, "date")):
+                if isinstance(p, Problem):
+                    yield p
+                    continue
+                if previous is not None and p.first_day < previous.first_day:
+                    yield ctx.at(
+                        ("events", i, "history", k, "date"),
+                        f"history entry of {p.iso} comes after one of {previous.iso}; "
+                        "keep the history oldest first and add new entries at the end",
+                    )
+                previous = p
+
+
+def _event_dates(ctx: Context) -> dict[str, tuple[int, PartialDate, PartialDate | None]]:
+    """Well-formed events by id: their index, date and end (when they parse)."""
+    found: dict[str, tuple[int, PartialDate, PartialDate | None]] = {}
+    for i, _ in ctx.items("events"):
+        event_id = ctx.value(("events", i, "id"))
+        dated = [p for p in _date(ctx, ("events", i, "date")) if isinstance(p, PartialDate)]
+        ended = [p for p in _date(ctx, ("events", i, "end")) if isinstance(p, PartialDate)]
+        if isinstance(event_id, str) and dated and event_id not in found:
+            found[event_id] = (i, dated[0], ended[0] if ended else None)
+    return found
+
+
+def _told_beside(event: dict[str, Any]) -> tuple[object, bool]:
+    """Events are read in order only beside others of their era and kind (background or not)."""
+    return event.get("era"), bool(event.get("background"))
+
+
+def reading_order(ctx: Context) -> Iterator[Problem]:
+    """`sort_after` names an event of the same era and kind whose date lies within this one's:
+    it refines the order a coarse date leaves open, it never contradicts the date."""
+    events = _event_dates(ctx)
+    for i, event in ctx.items("events"):
+        path = ("events", i, "sort_after")
+        target = ctx.value(path)
+        own_id = ctx.value(("events", i, "id"))
+        if not isinstance(target, str) or not isinstance(own_id, str) or own_id not in events:
+            continue
+        if target == own_id:
+            yield ctx.at(path, "sort_after names the event itself; name the event it is read after")
+            continue
+        if target not in events:
+            hint = did_you_mean(target, set(events) - {own_id})
+            yield ctx.at(path, f"sort_after names unknown event '{shown(target)}'{hint}")
+            continue
+        _, date, end = events[own_id]
+        j, target_date, _ = events[target]
+        other = ctx.document.data["events"][j]
+        if date.precision == "day":
+            yield ctx.at(
+                path,
+                f"sort_after is for events dated to a month or a year; this one is dated to the day "
+                f"({date.iso}) and sorts by it; remove sort_after",
+            )
+        elif not (date.first_day <= target_date.first_day <= (end or date).last_day):
+            yield ctx.at(
+                path,
+                f"sort_after names '{shown(target)}' of {target_date.iso}, outside this event's date "
+                f"({date.iso}); it may only order events within the same month or year",
+            )
+        elif _told_beside(other) != _told_beside(event):
+            yield ctx.at(
+                path,
+                f"sort_after names '{shown(target)}', which is told in another era or is background "
+                "where this event is not (or the reverse); name an event told beside this one",
+            )
+        else:
+            seen, step = {own_id}, target
+            while isinstance(step, str) and step in events and step not in seen:
+                seen.add(step)
+                step = ctx.document.data["events"][events[step][0]].get("sort_after")
+            if step in seen:
+                yield ctx.at(path, f"sort_after makes a loop through '{shown(target)}'; break it")
+
+
+def withdrawals(ctx: Context) -> Iterator[Problem]:
+    """A withdrawn id is not also a live event, is recorded once, and points at live replacements."""
+    live = ctx.ids("events") or set()
+    first: dict[str, int] = {}
+    for i, _ in ctx.items("withdrawn"):
+        path = ("withdrawn", i, "id")
+        withdrawn_id = ctx.value(path)
+        if not isinstance(withdrawn_id, str):
+            continue
+        if withdrawn_id in live:
+            yield ctx.at(
+                path,
+                f"event '{shown(withdrawn_id)}' is listed as withdrawn but is still under events; "
+                "remove one of the two",
+            )
+        if withdrawn_id in first:
+            line = first[withdrawn_id]
+            yield ctx.at(path, f"'{shown(withdrawn_id)}' is withdrawn twice (first at line {line})")
+        first.setdefault(withdrawn_id, ctx.document.where(path)[0])
+        replacements = ctx.value(("withdrawn", i, "replaced_by"))
+        for k, replacement in enumerate(replacements if isinstance(replacements, list) else ()):
+            if isinstance(replacement, str) and replacement not in live:
+                yield ctx.at(
+                    ("withdrawn", i, "replaced_by", k),
+                    f"replaced_by names unknown event '{shown(replacement)}'"
+                    + did_you_mean(replacement, live),
+                )
+
+
+RULES: tuple[Rule, ...] = (
+    unique_ids, dates, references, unused, source_files, quotes, links, dropped_text,
+    record_dates, reading_order, withdrawals,
+)  # fmt: skip
 
 
 def apply(ctx: Context) -> list[Problem]:

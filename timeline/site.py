@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .model import Citation, Era, Event, Source, Term, Timeline
+from .model import Citation, Era, Event, HistoryEntry, Source, Term, Timeline
 from .quotes import Match
 from .seeds import Seeds
 
@@ -20,6 +20,32 @@ RELATED_COUNT = 5
 # considered for "related": enough to fill RELATED_COUNT, and linear in the
 # number of events however common a tag is.
 RELATED_REACH = 6
+
+
+def _placed(events: list[Event]) -> tuple[Event, ...]:
+    """`events` in their sorted order, except that each event with `sort_after` comes right after
+    the event it names (several after one: in the given order). The check guarantees the named
+    event exists, sorts beside it and forms no loop."""
+    ids = {event.id for event in events}
+    followers: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        if event.sort_after in ids:
+            followers[event.sort_after].append(event)
+    placed: list[Event] = []
+
+    def emit(event: Event) -> None:
+        placed.append(event)
+        for follower in followers.get(event.id, ()):
+            emit(follower)
+
+    for event in events:
+        if event.sort_after not in ids:
+            emit(event)
+    return tuple(placed)
+
+
+def _negated(day: tuple[int, int, int]) -> tuple[int, int, int]:
+    return (-day[0], -day[1], -day[2])
 
 
 def _tags(event: Event) -> set[tuple[str, str]]:
@@ -68,7 +94,7 @@ class SiteData:
         """Reading order: era by era; within one, background first, then by date, ties by file order."""
         era_rank = {era.id: i for i, era in enumerate(self.timeline.eras)}
         file_order = {event.id: i for i, event in enumerate(self.timeline.events)}
-        return tuple(
+        return _placed(
             sorted(
                 self.timeline.events,
                 key=lambda e: (era_rank[e.era], not e.background, e.date.first_day, file_order[e.id]),
@@ -79,7 +105,23 @@ class SiteData:
     def chronological(self) -> tuple[Event, ...]:
         """Strict date order across eras (exports, feed, overview); ties by file order."""
         file_order = {event.id: i for i, event in enumerate(self.timeline.events)}
-        return tuple(sorted(self.timeline.events, key=lambda e: (e.date.first_day, file_order[e.id])))
+        return _placed(sorted(self.timeline.events, key=lambda e: (e.date.first_day, file_order[e.id])))
+
+    @cached_property
+    def events_by_id(self) -> dict[str, Event]:
+        return {event.id: event for event in self.timeline.events}
+
+    @cached_property
+    def corrections(self) -> list[tuple[Event, int, HistoryEntry]]:
+        """Every history entry of every event, newest first (ties: reading order, then entry order,
+        newest entry first), with its 1-based number in the event's history."""
+        rank = {event.id: i for i, event in enumerate(self.ordered)}
+        entries = [
+            (event, number, entry)
+            for event in self.timeline.events
+            for number, entry in enumerate(event.history, start=1)
+        ]
+        return sorted(entries, key=lambda x: (_negated(x[2].date.first_day), rank[x[0].id], -x[1]))
 
     @cached_property
     def by_era(self) -> dict[str, list[Event]]:
