@@ -34,8 +34,10 @@ def render_site(checked: Checked, project: Project, memo: Memo | None = None) ->
     """3. Every page and file of the site, in memory (the preview's unchanged pages from `memo`)."""
     timeline = checked.timeline
     assert timeline is not None
-    if project.base_url:
-        timeline = replace(timeline, site=replace(timeline.site, base_url=project.base_url))
+    # Where the site is published, and where readers report problems, as the Pages workflow knows them.
+    for setting in ("base_url", "repository"):
+        if getattr(project, setting):
+            timeline = replace(timeline, site=replace(timeline.site, **{setting: getattr(project, setting)}))
     return render(SiteData(timeline, checked.seeds), project, memo)
 
 

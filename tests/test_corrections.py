@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import feedparser
 import pytest
 import yaml
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, run_build
 
 from timeline.check import check
 from timeline.provenance import report_problem_url, text_fragment
@@ -381,13 +381,31 @@ def test_the_footer_leads_to_the_issue_form_and_to_the_handbooks_section(golden_
 
 
 def test_the_real_site_names_a_github_repository():
-    # The real address is not recorded in this repository: events.yaml carries a marked placeholder,
-    # which must at least have the shape the links are built from.
+    # Local builds link to events.yaml's repository, which must have the shape the links are built from.
     data = yaml.safe_load((ROOT / "events.yaml").read_text(encoding="utf-8"))
     assert re.fullmatch(
         r"https://github\.com/[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+", data["site"]["repository"]
     )
-    assert "PLACEHOLDER" in (ROOT / "events.yaml").read_text(encoding="utf-8").split("repository:")[0][-400:]
+
+
+def test_the_published_site_reports_problems_to_the_repository_it_is_built_in(tmp_path):
+    """The Pages workflow passes --repository (github.server_url/github.repository), as it passes
+    --base-url: every report link and the footer lead to that repository, not events.yaml's."""
+    workflow = (ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8")
+    assert "REPOSITORY: ${{ github.server_url }}/${{ github.repository }}" in workflow
+    assert '--repository "$REPOSITORY"' in workflow
+    out = tmp_path / "site"
+    built = run_build(out, "--repository", "https://github.com/real-owner/real-repo")
+    assert built.returncode == 0, built.stdout + built.stderr
+    event = (out / "events" / "bessent-tells-kato-stop-russian-energy-2025" / "index.html").read_text(
+        encoding="utf-8"
+    )
+    assert 'href="https://github.com/real-owner/real-repo/issues/new?template=report-problem.yml' in event
+    assert "example-newsroom" not in event
+    refused = run_build(tmp_path / "other", "--repository", "https://evil.example/x/y")
+    assert refused.returncode == 2
+    assert "repository must be a GitHub repository's address" in refused.stderr
+    assert not (tmp_path / "other").exists()
 
 
 def test_the_exports_carry_the_licence_and_the_new_fields(golden_site):

@@ -30,12 +30,16 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _address(value: str) -> str:
-    """--base-url: the rule events.yaml's base_url follows."""
-    problem = address_problem(value)
-    if problem:
-        raise argparse.ArgumentTypeError(problem)
-    return value
+def _address(setting: str) -> Callable[[str], str]:
+    """--base-url and --repository: the rule the setting follows in events.yaml."""
+
+    def checked(value: str) -> str:
+        problem = address_problem(value, setting)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+    return checked
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -70,6 +74,7 @@ def project_of(args: argparse.Namespace) -> Project:
         templates=ROOT / "templates",
         site_src=site_src if site_src.is_dir() else ROOT / "site_src",
         base_url=getattr(args, "base_url", None),
+        repository=getattr(args, "repository", None),
     )
 
 
@@ -92,9 +97,16 @@ def make_parser() -> argparse.ArgumentParser:
     )
     build_parser.add_argument(
         "--base-url",
-        type=_address,
+        type=_address("base_url"),
         metavar="URL",
         help="publish at this absolute address instead of site.base_url (the Pages workflow sets it)",
+    )
+    build_parser.add_argument(
+        "--repository",
+        type=_address("repository"),
+        metavar="URL",
+        help="the GitHub repository readers report problems to, instead of site.repository "
+        "(the Pages workflow sets it to the repository it runs in)",
     )
     changes_parser = commands.add_parser(
         "changes",

@@ -54,6 +54,7 @@ class Project:
     templates: Path
     site_src: Path
     base_url: str | None = None  # overrides site.base_url (where the site is published)
+    repository: str | None = None  # overrides site.repository (where readers report problems)
 
 
 class Pages:
@@ -98,11 +99,12 @@ def root_of(path: str) -> str:
     return "../" * path.count("/")
 
 
-def address_problem(address: str) -> str | None:
-    """What is wrong with `address` as the site's base_url, or None: the schema's own rule, for
-    an address given elsewhere than in events.yaml (`build --base-url`)."""
-    rule = load_schema()["properties"]["site"]["properties"]["base_url"]
-    return None if re.search(rule["pattern"], address) else f"base_url {rule['patternErrorMessage']}"
+def address_problem(address: str, setting: str = "base_url") -> str | None:
+    """What is wrong with `address` as the site's `setting` (base_url or repository), or None: the
+    schema's own rule, for an address given elsewhere than in events.yaml (`build --base-url`,
+    `--repository`)."""
+    rule = load_schema()["properties"]["site"]["properties"][setting]
+    return None if re.search(rule["pattern"], address) else f"{setting} {rule['patternErrorMessage']}"
 
 
 def site_path(base_url: str) -> str:
