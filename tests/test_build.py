@@ -430,3 +430,17 @@ def test_the_previews_refresh_after_each_kind_of_edit_equals_a_full_build(tmp_pa
         elif rendered == "few":
             assert memo.rendered < pages / 2, f"after {what}, pages with unchanged inputs were reused"
     assert not (preview / "events" / "russian-oil-imports-rise-2013").exists()
+
+
+@pytest.mark.parametrize(("date", "end"), [("1000", "9999"), ("9999", "9999-12-31"), ("1000-01-01", "1000")])
+def test_any_year_the_check_accepts_builds(tmp_path, date, end):
+    # An event ending in 9999 once crashed the overview, which computed 1 January 10000.
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "valid", project)
+    data = project / "events.yaml"
+    data.write_text(data.read_text().replace("    date: 2014\n", f"    date: {date}\n    end: {end}\n", 1))
+    result = run_build(tmp_path / "site", "--data", str(data), "--strict")
+    assert result.returncode == 0, result.stdout + result.stderr
+    overview = (tmp_path / "site" / "index.html").read_text()
+    labels = re.findall(r'<g class="tick">.*?(?:<text[^>]*>(\d+)</text>)?</g>', overview)
+    assert 2 <= len(labels) <= 25  # the years are labelled at round steps, not one per year

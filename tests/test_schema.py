@@ -1,5 +1,4 @@
 import json
-import re
 
 import jsonschema_rs
 import pytest
@@ -7,7 +6,7 @@ from conftest import ROOT
 from jsonschema import Draft202012Validator
 
 from timeline import schema
-from timeline.loader import load
+from timeline.loader import load, refused_character
 from timeline.schema import SCHEMA_FILE, load_schema
 
 
@@ -58,21 +57,34 @@ def _patterns(node):
             yield from _patterns(value)
 
 
-def test_the_fast_validator_never_passes_a_text_that_python_refuses():
-    # schema.validate trusts jsonschema-rs only when it says "valid"; Rust's regex dialect must
-    # therefore never accept what Python's `re` (which jsonschema uses) refuses. Every character
-    # of the Basic Multilingual Plane, alone and around a word, against every pattern.
-    texts = ["", "a\n", "abc\n", "2024\n", "https://x.org/\n"]
+def test_both_validators_read_every_pattern_alike():
+    # schema.validate takes "valid" from jsonschema-rs and the errors from jsonschema: the two must
+    # agree, on every pattern, for every text the loader lets through (it refuses control
+    # characters, on which Rust's and Python's \s differ). Python's `$` also matches before a final
+    # newline; the check reads patterns as JSON Schema does, where it does not. Every character of
+    # the Basic Multilingual Plane, alone, around a word and at the end of a valid value.
+    texts = ["", "a\n", "abc\n", "abc-def\n", "2024\n", "2024-03-04\n", "https://x.org/\n", "x.txt\n"]
     for code in [*range(0x0, 0xD800), *range(0xE000, 0x10000)]:
         char = chr(code)
-        texts += [char, f"a{char}b", f"abc{char}", f"{char}abc"]
+        texts += [char, f"a{char}b", f"abc{char}", f"{char}abc", f"2014{char}", f"https://x.org/{char}"]
+    texts = [text for text in texts if refused_character(text) is None]
     patterns = sorted(set(_patterns(load_schema())))
     assert len(patterns) >= 5
     for pattern in patterns:
         fast = jsonschema_rs.Draft202012Validator({"type": "string", "pattern": pattern})
-        compiled = re.compile(pattern)
-        wrongly_passed = [t for t in texts if fast.is_valid(t) and not compiled.search(t)]
-        assert wrongly_passed == [], pattern
+        python = schema._Validator({"type": "string", "pattern": pattern})
+        disagree = [text for text in texts if fast.is_valid(text) != python.is_valid(text)]
+        assert disagree == [], pattern
+        assert not python.is_valid("abc\n") or "$" not in pattern, pattern
+
+
+def test_a_final_newline_is_refused_wherever_a_pattern_ends_with_dollar():
+    assert schema.python_pattern("^[a-z]+$").search("abc\n") is None
+    assert schema.python_pattern("^[a-z$]+$").search("a$") is not None  # a `$` in a class is a dollar
+    assert schema.python_pattern(r"^a\$$").search("a$") is not None  # and so is an escaped one
+    assert not schema.is_id("motegi-2014\n")
+    assert schema.is_id("a" * 100)
+    assert not schema.is_id("a" * 101)
 
 
 def _parsed(path):
@@ -94,7 +106,8 @@ PARSED = [
 @pytest.mark.parametrize("data", PARSED, ids=lambda path: str(path.relative_to(ROOT)))
 def test_the_fast_validator_agrees_with_jsonschema_on_every_fixture(data):
     document = _parsed(data)
-    python_errors = list(Draft202012Validator(load_schema()).iter_errors(document.data))
+    # The check's detailed validator: jsonschema, reading patterns as JSON Schema does.
+    python_errors = list(schema._validator().iter_errors(document.data))
     fast_valid = jsonschema_rs.Draft202012Validator(load_schema()).is_valid(document.data)
     assert fast_valid == (python_errors == [])
     if fast_valid:  # the fast path: no detailed validation, no problems

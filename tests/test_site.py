@@ -274,3 +274,15 @@ def test_the_handbook_lists_every_field_of_the_schema(built_site):
 def test_an_era_of_one_day_spans_to_the_next_in_timeline_json(day, span):
     # TimelineJS refuses an era that ends where it starts (test_timelinejs.py shows it with the library).
     assert exports._one_day(day) == span
+
+
+def test_an_event_title_inside_a_source_text_is_isolated(built_site):
+    # The title follows the passage it cites, inside the source's own paragraph: unisolated, its
+    # direction (right-to-left letters, say) would reorder the source's words around it.
+    links = [
+        link
+        for page in sorted((built_site / "sources").glob("*/index.html"))
+        for link in re.findall(r'<a class="cited-by"[^>]*>.*?</a>', page.read_text(encoding="utf-8"))
+    ]
+    assert len(links) > 20
+    assert [link for link in links if not re.search(r">cited by: <bdi>[^<]+</bdi></a>$", link)] == []

@@ -6,8 +6,9 @@ import calendar
 import re
 from dataclasses import dataclass
 
-DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
-_DATE_RE = re.compile(DATE_PATTERN)
+# The schema's pattern for dates (schema/events.schema.json), read with fullmatch: `match` and
+# Python's `$` would also take "2014\n".
+_DATE_RE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 
 YEAR, MONTH, DAY = "year", "month", "day"
 
@@ -32,8 +33,8 @@ class PartialDate:
     @classmethod
     def parse(cls, value: object) -> PartialDate:
         """Read YYYY, YYYY-MM or YYYY-MM-DD (YAML gives a bare year as a number)."""
-        text = str(value).strip() if isinstance(value, (str, int)) else ""
-        if isinstance(value, bool) or not _DATE_RE.match(text):
+        text = str(value) if isinstance(value, (str, int)) else ""
+        if isinstance(value, bool) or not _DATE_RE.fullmatch(text):
             raise DateError(
                 "is not a date: use YYYY, YYYY-MM or YYYY-MM-DD, such as 2014, 2014-03 or 2014-03-04"
             )

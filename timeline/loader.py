@@ -26,7 +26,7 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-from .problems import Problem, shown
+from .problems import Problem, character_name, shown
 
 try:  # libyaml's parser is several times faster; the pure-Python one gives the same events.
     from yaml.cyaml import CParser as _Parser
@@ -56,6 +56,55 @@ _UNSEEN_BREAK = re.compile(f"[{''.join(_UNSEEN_BREAKS)}]")
 
 Path = tuple[str | int, ...]
 Mark = tuple[int, int]  # line and column, both counted from 1
+
+# What no text of events.yaml may hold, however it is written: YAML's escapes ("\\0", "\\x0b",
+# "\\uFFFE", "\\N", "\\L", "\\P") write characters its reader refuses raw. Each would make the
+# feed invalid XML or a page invalid HTML, or, for the direction controls, reorder the words
+# around it on the page (an event title is shown inside the source's own text on its reading
+# view). Tab and new line are the only controls kept: YAML turns every raw line break into one.
+_REMOVE = "remove it"
+_CONTROL = ("a control character, which pages and the feed cannot hold", _REMOVE)
+_NONCHARACTER = ("a noncharacter, which pages and the feed cannot hold", _REMOVE)
+_DIRECTION = ("a direction control, which would reorder the words around it on the page", _REMOVE)
+_SEPARATOR = ("a line break most editors do not show", "use a new line or a space instead")
+_SURROGATE = ("half of a UTF-16 surrogate pair, not a character", _REMOVE)
+_REFUSED_RANGES = (
+    ("\x00", "\x08", _CONTROL),
+    ("\x0b", "\x1f", _CONTROL),
+    ("\x7f", "\x9f", _CONTROL),
+    ("\u202a", "\u202e", _DIRECTION),
+    ("\u2066", "\u2069", _DIRECTION),
+    ("\u2028", "\u2029", _SEPARATOR),
+    ("\ud800", "\udfff", _SURROGATE),
+    ("\ufdd0", "\ufdef", _NONCHARACTER),
+    *((chr(plane + 0xFFFE), chr(plane + 0xFFFF), _NONCHARACTER) for plane in range(0, 0x110000, 0x10000)),
+)
+_REFUSED_CHARACTER = re.compile(
+    "[" + "".join(f"{re.escape(first)}-{re.escape(last)}" for first, last, _ in _REFUSED_RANGES) + "]"
+)
+
+
+def refused_character(text: str) -> tuple[str, str] | None:
+    """For the first character no text may hold: its name ('U+000B LINE TABULATION') and why, with
+    what to do ('a control character, ...; remove it'). None when there is none."""
+    found = _REFUSED_CHARACTER.search(text)
+    if found is None:
+        return None
+    character = found.group()
+    why, what_to_do = next(reason for a, b, reason in _REFUSED_RANGES if a <= character <= b)
+    return character_name(character), f"{why}; {what_to_do}"
+
+
+def name_of(path: Path) -> str:
+    """A readable name for the value at `path`: 'title', 'topics item 2', 'events'."""
+    if not path:
+        return "the file"
+    last = path[-1]
+    if isinstance(last, int):
+        parent = path[-2] if len(path) > 1 else "list"
+        return f"{parent} item {last + 1}"
+    return shown(last)
+
 
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -205,7 +254,13 @@ class _Builder:
                 f"anchor '&{shown(event.anchor)}' is not allowed here; write each value out in full",
             )
         if isinstance(event, ScalarEvent):
-            return self.scalar(event)
+            value = self.scalar(event)
+            refused = refused_character(value) if isinstance(value, str) else None
+            if refused:
+                self.refused.add(path)
+                self.problem(event, f"{name_of(path)} contains {refused[0]}, {refused[1]}")
+                return None
+            return value
         if depth >= MAX_DEPTH:
             self.refused.add(path)
             self.problem(event, f"nesting deeper than {MAX_DEPTH} levels; events.yaml never needs this")
@@ -234,6 +289,11 @@ class _Builder:
             # A key is always its text: an editor who writes `no:` means "no", not False.
             key = key_event.value
             key_mark = (key_event.start_mark.line + 1, key_event.start_mark.column + 1)
+            refused = refused_character(key)
+            if refused:
+                self.problem(key_event, f"key '{shown(key)}' contains {refused[0]}, {refused[1]}")
+                self.skip_value()
+                continue
             if key in result:
                 first = self.keys[(*path, key)]
                 self.problem(

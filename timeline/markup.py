@@ -110,13 +110,24 @@ def dropped_words(text: str) -> list[str]:
     return dropped
 
 
+def _addresses(html: str) -> list[str]:
+    collector = _LinkCollector()
+    collector.feed(html)
+    collector.close()
+    return collector.links
+
+
 def links(text: str) -> list[str]:
-    """Every address a Markdown text links to (before sanitizing)."""
+    """Every address a Markdown text links to: as written, and as it reaches the page.
+
+    Python's HTML parser and nh3's (a browser's) do not read all HTML alike: after "<!-->",
+    Python's sees a comment running on, nh3's an empty comment and a live link after it. So the
+    addresses of the sanitized HTML, the page's very bytes, are read too (nh3 writes well-formed
+    HTML, which both parsers read alike). The addresses as written are kept for what nh3 silently
+    drops, such as a javascript: link: the editor is told rather than left to find it gone."""
     if "[" not in text and "<" not in text:
         return []  # Markdown cannot make a link without one of these.
-    collector = _LinkCollector()
-    collector.feed(_to_html(text))
-    return collector.links
+    return list(dict.fromkeys([*_addresses(_to_html(text)), *_addresses(render(text))]))
 
 
 # What a browser drops before it reads an address (WHATWG URL): tabs and newlines anywhere, and

@@ -64,8 +64,26 @@ class Overview:
     last_year: int
 
 
+# At most this many labelled years on the axis: beyond it, labels are spaced 2, 5, 10, 20... years
+# apart. A date is any four-digit year, so one event in 1000 and another in 9999 must still draw.
+MAX_TICKS = 24
+_TICK_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+
+
 def _day_number(day: tuple[int, int, int]) -> int:
     return date(*day).toordinal()
+
+
+def _year_start(year: int) -> int:
+    """The day number of 1 January of `year`, up to year 10000, the day after Python's last date
+    (an event ending in 9999 runs to the end of the axis)."""
+    return _day_number((year - 1, 12, 31)) + 1
+
+
+def _tick_years(first_year: int, last_year: int) -> list[int]:
+    """The labelled years, at most MAX_TICKS of them, at round steps; then the end of the axis."""
+    step = next(s for s in _TICK_STEPS if (last_year - first_year) // s + 1 <= MAX_TICKS)
+    return [*range(-(-first_year // step) * step, last_year + 1, step), last_year + 1]
 
 
 def layout(data: SiteData) -> Overview:
@@ -77,10 +95,13 @@ def layout(data: SiteData) -> Overview:
     earlier = [e for e in events if e.date.year < first_year]
     left = MARGIN + (EARLIER_WIDTH if earlier else 0)
     right = WIDTH - MARGIN
-    start, end = _day_number((first_year, 1, 1)), _day_number((last_year + 1, 1, 1))
+    start, end = _year_start(first_year), _year_start(last_year + 1)
+
+    def x_at(day_number: int) -> float:
+        return round(left + (day_number - start) / (end - start) * (right - left), 1)
 
     def x_of(day: tuple[int, int, int]) -> float:
-        return round(left + (_day_number(day) - start) / (end - start) * (right - left), 1)
+        return x_at(_day_number(day))
 
     bands = []
     for number, era in enumerate(data.timeline.eras, start=1):
@@ -104,7 +125,7 @@ def layout(data: SiteData) -> Overview:
             )
         )
 
-    ticks = tuple(Tick(x_of((year, 1, 1)), str(year)) for year in range(first_year, last_year + 2))
+    ticks = tuple(Tick(x_at(_year_start(year)), str(year)) for year in _tick_years(first_year, last_year))
 
     marks: list[Mark] = []
     rows: list[float] = []  # the x of the last mark in each row

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from unicodedata import name as unicode_name
 
 ERROR = "error"
 WARNING = "warning"
@@ -33,6 +34,20 @@ def shown(value: Any, limit: int = 60) -> str:
     """A value quoted in a message, cut short: a 1 MB title must not fill the terminal."""
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Unicode gives control characters no name; these are their usual ones.
+_CONTROL_NAMES = {
+    0x00: "NULL", 0x07: "BELL", 0x08: "BACKSPACE", 0x09: "CHARACTER TABULATION", 0x0A: "LINE FEED",
+    0x0B: "LINE TABULATION", 0x0C: "FORM FEED", 0x0D: "CARRIAGE RETURN", 0x1B: "ESCAPE", 0x7F: "DELETE",
+    0x85: "NEXT LINE",
+}  # fmt: skip
+
+
+def character_name(character: str) -> str:
+    """'U+202E RIGHT-TO-LEFT OVERRIDE', 'U+000A LINE FEED', or 'U+FFFE' for a character without a name."""
+    name = _CONTROL_NAMES.get(ord(character)) or unicode_name(character, "")
+    return f"U+{ord(character):04X}" + (f" {name}" if name else "")
 
 
 def visible(text: str) -> str:

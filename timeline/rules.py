@@ -12,7 +12,7 @@ from typing import Any
 
 from . import markup
 from .dates import DateError, PartialDate
-from .loader import Document, Path
+from .loader import Document, Path, refused_character
 from .problems import WARNING, Problem, shown
 from .quotes import Miss
 from .schema import did_you_mean, is_id, seed_name_rule
@@ -264,6 +264,17 @@ def links(ctx: Context) -> Iterator[Problem]:
                 )
 
 
+def referenced_characters(ctx: Context) -> Iterator[Problem]:
+    """The loader refuses a character no text may hold; Markdown can still write one as a
+    character reference ("&#x202e;", "&#11;"), which the page and the feed then hold as the
+    character itself. The HTML that reaches the page obeys the same rule."""
+    for path, field, text in _markdown_texts(ctx):
+        refused = refused_character(str(markup.render(text))) if "&" in text else None
+        if refused:
+            name, why = refused
+            yield ctx.at(path, f"{field} writes {name} as a character reference (&#…;), {why}")
+
+
 def dropped_text(ctx: Context) -> Iterator[Problem]:
     """Words an editor wrote that would not reach the page: journalism never loses words quietly."""
     for path, field, text in _markdown_texts(ctx):
@@ -395,7 +406,8 @@ def withdrawals(ctx: Context) -> Iterator[Problem]:
 
 
 RULES: tuple[Rule, ...] = (
-    unique_ids, dates, references, unused, source_files, quotes, links, dropped_text,
+    unique_ids, dates, references, unused, source_files, quotes, links, referenced_characters,
+    dropped_text,
     record_dates, reading_order, withdrawals,
 )  # fmt: skip
 
