@@ -298,6 +298,11 @@ def edit(data: Path, old: str, new: str) -> None:
     data.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+# Invisible characters a text may hold (the check refuses controls and direction overrides, but
+# not direction marks or zero-width ones): a message quoting them shows each by its code.
+INVISIBLE = "\u200f\u200b\u2060EVIL — OK, 0 problems"
+
+
 @pytest.mark.parametrize(
     "where",
     [
@@ -307,20 +312,25 @@ def edit(data: Path, old: str, new: str) -> None:
 )
 def test_check_and_build_print_no_control_character(tmp_path, where):
     if where.startswith("check"):
-        data = project_with(tmp_path, "topics: [lng]", f"topics: [{quoted(TERMINAL)}]")
+        # The check refuses the escape sequence itself, naming it by code; a message quoting
+        # the same value whole (an unknown topic) shows the invisible characters by code.
+        data = project_with(tmp_path, "topics: [lng]", f"topics: [{quoted(TERMINAL)}, {quoted(INVISIBLE)}]")
         result = build_py("check", "--data", str(data), cwd=tmp_path)
         assert result.returncode == 1
+        assert "topics item 1 contains U+001B ESCAPE, a control character" in result.stdout
+        shown = "<U+200F><U+200B><U+2060>EVIL — OK, 0 problems"
     else:
         summary_line = "summary: Japan consumed a third of global LNG shipments."
         data = project_with(
-            tmp_path, summary_line, f"summary: {quoted('x <script>' + TERMINAL + '</script>')}"
+            tmp_path, summary_line, f"summary: {quoted('x <script>' + INVISIBLE + '</script>')}"
         )
         result = build_py("build", "--data", str(data), "--out", str(tmp_path / "site"), cwd=tmp_path)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "files written" in result.stdout
+        shown = "<U+200F><U+200B><U+2060>EVIL"
     assert printable(result.stdout), result.stdout
     assert printable(result.stderr), result.stderr
-    assert "<U+001B>[2J<U+001B>[H<U+001B>]0;pwned<U+0007>" in result.stdout
+    assert shown in result.stdout
 
 
 def test_changes_prints_no_control_character(tmp_path):

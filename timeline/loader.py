@@ -128,6 +128,9 @@ class Document:
     keys: dict[Path, Mark] = field(repr=False)
     # Values refused while loading (aliases, nesting too deep): None in `data`, already reported.
     refused: frozenset[Path] = field(default=frozenset(), repr=False)
+    # The texts among them refused for a character no text may hold, as written: the pull
+    # request's summary shows them (each such character by its code) rather than nothing.
+    refused_text: dict[Path, str] = field(default_factory=dict, repr=False)
 
     def is_refused(self, path: Path) -> bool:
         """Whether the value at `path`, or one that holds it, was refused while loading."""
@@ -210,6 +213,7 @@ class _Builder:
         self.values: dict[Path, Mark] = {}
         self.keys: dict[Path, Mark] = {}
         self.refused: set[Path] = set()
+        self.refused_text: dict[Path, str] = {}
         self.problems: list[Problem] = []
         self.more_documents = False
 
@@ -258,6 +262,7 @@ class _Builder:
             refused = refused_character(value) if isinstance(value, str) else None
             if refused:
                 self.refused.add(path)
+                self.refused_text[path] = value
                 self.problem(event, f"{name_of(path)} contains {refused[0]}, {refused[1]}")
                 return None
             return value
@@ -506,4 +511,5 @@ def load(text: str) -> tuple[Document | None, list[Problem]]:
                 "the top level must be a mapping of site, topics, actors, eras, sources and events",
             ),
         ]
-    return Document(data, builder.values, builder.keys, frozenset(builder.refused)), builder.problems
+    document = Document(data, builder.values, builder.keys, frozenset(builder.refused), builder.refused_text)
+    return document, builder.problems
