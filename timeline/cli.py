@@ -269,8 +269,13 @@ def main(argv: list[str] | None = None, build: Build | None = None, refresh: Ref
     if args.command is None:  # plain `python build.py` builds
         args = parser.parse_args(["build"])
     handling = threading.current_thread() is threading.main_thread()  # only it may set handlers
-    previous = signal.signal(signal.SIGTERM, _terminate) if handling else None
+    previous: dict[int, object] = {}
     try:
+        # Inside the try: build.py's own handlers (for the imports) stay until these replace them,
+        # so a signal at any moment gives one line.
+        for signum, handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, _terminate)):
+            if handling:
+                previous[signum] = signal.signal(signum, handler)
         return _run(parser, args, build, refresh)
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: one line, never a traceback
         stopped = "Terminated" if isinstance(exc, Terminated) else "Interrupted"
@@ -280,8 +285,8 @@ def main(argv: list[str] | None = None, build: Build | None = None, refresh: Ref
         say(f"{stopped}{unchanged}.", error=True)
         return TERMINATED if isinstance(exc, Terminated) else INTERRUPTED
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _run(
