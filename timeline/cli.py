@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from . import files
+from . import assets, files
 from .check import Checked, InputError, check, check_against, read_bytes
 from .problems import Problem, count_phrase, format_github, format_text, plural, say
 from .render import DuplicatePath, Memo, Project, address_problem
@@ -173,6 +173,14 @@ def report(checked: Checked, path: str, fmt: str, strict: bool) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     project = project_of(args)
+    try:
+        # What the check accepts, the build must build: the assets it would publish included
+        # (an SVG with script, a help.html, a .htaccess; a link), before the data is read.
+        files.real_folder(project.site_src, project.data.parent, "site_src")
+        for _ in assets.published(project.site_src / "assets", "site_src/assets"):
+            pass
+    except files.Refused as exc:
+        raise InputError(str(exc)) from None
     if args.base is not None:
         from .changes import at_revision
 
