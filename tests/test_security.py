@@ -1160,7 +1160,13 @@ ASSETS = {
     "an SVG with script": ("logo.svg", SVG.format("<script>alert(document.domain)</script>"),
                            f"{IN_SVG} a <script> element; remove it from the file"),
     "an SVG with XHTML script": ("logo.svg", SVG.format('<h:script xmlns:h="http://www.w3.org/1999/xhtml">'
-                                 "alert(1)</h:script>"), f"{IN_SVG} a <script> element; remove it from the file"),
+                                 "alert(1)</h:script>"), f"{IN_SVG} an HTML or MathML element (<script>); remove it from the file"),
+    "an SVG with an HTML form": ("logo.svg", SVG.format('<h:form xmlns:h="http://www.w3.org/1999/xhtml" '
+                                 'action="https://example.org/"/>'),
+                                 f"{IN_SVG} an HTML or MathML element (<form>); remove it from the file"),
+    "an XHTML page named .svg": ("logo.svg", '<html xmlns="http://www.w3.org/1999/xhtml"><body>x</body></html>',
+                                 f"{IN_SVG} anything but an <svg> root element in the SVG namespace; "
+                                 "remove it from the file"),
     "an SVG with onload": ("logo.svg", SVG.format('<rect width="1" height="1" onload="alert(1)"/>'),
                            f"{IN_SVG} an event handler attribute (onload); remove it from the file"),
     "an SVG with foreignObject": ("logo.svg", SVG.format("<foreignObject><p>x</p></foreignObject>"),

@@ -30,6 +30,12 @@ KINDS = (".css", ".js", ".svg", ".png", ".webp", ".ico", ".woff2")
 # No dotfile (.htaccess, .well-known), no space or other character a host or shell reads apart.
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
+SVG, XHTML, MATHML = (
+    "http://www.w3.org/2000/svg",
+    "http://www.w3.org/1999/xhtml",
+    "http://www.w3.org/1998/Math/MathML",
+)
+
 # Elements that run or embed a document: script (in any namespace: XHTML script runs in SVG),
 # foreignObject (HTML inside SVG), and the embedding elements XHTML would bring.
 ELEMENTS = {"script", "foreignobject", "iframe", "embed", "object", "handler", "listener"}
@@ -87,8 +93,12 @@ def svg_problem(content: bytes) -> str | None:
         root = ElementTree.fromstring(content, parser=parser)
     except ElementTree.ParseError as exc:
         return f"malformed XML ({exc})"
+    if root.tag != f"{{{SVG}}}svg":
+        return "anything but an <svg> root element in the SVG namespace"
     for element in root.iter():
         local = _local(element.tag).lower()
+        if element.tag.startswith((f"{{{XHTML}}}", f"{{{MATHML}}}")):  # rendered as a page would be
+            return f"an HTML or MathML element (<{_local(element.tag)}>)"
         if local in ELEMENTS:
             return f"a <{_local(element.tag)}> element"
         if local == "style" and element.text and CSS_URL.search(element.text):
@@ -99,7 +109,12 @@ def svg_problem(content: bytes) -> str | None:
                 return f"an event handler attribute ({_local(attribute)})"
             if key in ("href", "src") and not value.strip().startswith("#"):
                 return f"a reference outside the file ({_local(attribute)}={value!r})"
-            if local in ANIMATIONS and key == "attributename" and _local(value).lower() in ("href", "src"):
+            animated = _local(value).lower()
+            if (
+                local in ANIMATIONS
+                and key == "attributename"
+                and (animated in ("href", "src") or animated.startswith("on"))
+            ):
                 return f"an animation of {value}"
             if SCHEME.search("".join(value.split())):
                 return f"a script or data address ({_local(attribute)})"
