@@ -6,7 +6,22 @@ This file is the pipeline at a glance; the code of each stage is in timeline/.
 
 from __future__ import annotations
 
+import signal
 import sys
+
+
+def _stopped_while_starting(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM while the modules below import (most of a second): one line and the
+    shell's status, never a traceback. Nothing is written yet; cli.main installs its own."""
+    print("Interrupted." if signum == signal.SIGINT else "Terminated.", file=sys.stderr, flush=True)
+    raise SystemExit(128 + signum)
+
+
+# Before anything heavy is imported: these are the first lines that run.
+signal.signal(signal.SIGINT, _stopped_while_starting)
+signal.signal(signal.SIGTERM, _stopped_while_starting)
+
+# ruff: noqa: E402 - the handlers above must be installed before these imports start
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path

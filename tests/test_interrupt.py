@@ -133,6 +133,46 @@ def test_ctrl_c_as_the_render_worker_starts_neither_hangs_nor_prints_a_traceback
     assert tree_hash(out) == before
 
 
+# build.py signalled by the import system itself the moment it starts importing `module`: the
+# first of its own (timeline) or a heavy third-party one in the middle (Jinja2), deterministically
+# inside the ~0.9 s of imports, before timeline.cli's handlers exist.
+_SIGNAL_WHILE_IMPORTING = """
+import os, runpy, sys
+
+MODULE, SIGNAL = sys.argv[1], int(sys.argv[2])
+
+class SignalOnImport:
+    def find_spec(self, name, path=None, target=None):
+        if name == MODULE:
+            sys.meta_path.remove(self)
+            print("importing", name, file=sys.stderr, flush=True)
+            os.kill(os.getpid(), SIGNAL)
+        return None  # the module is then found as usual, if the signal lets it
+
+sys.meta_path.insert(0, SignalOnImport())
+sys.argv = ["build.py", "build", "--out", sys.argv[3]]
+runpy.run_path("build.py", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("module", ["timeline", "jinja2"])
+@pytest.mark.parametrize(
+    ("signum", "line"), [(signal.SIGINT, "Interrupted."), (signal.SIGTERM, "Terminated.")]
+)
+def test_a_signal_while_build_py_imports_prints_one_line_and_no_traceback(tmp_path, module, signum, line):
+    out = tmp_path / "site"
+    result = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_WHILE_IMPORTING, module, str(int(signum)), str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (result.returncode, result.stdout, result.stderr) == (
+        128 + signum,
+        "",
+        f"importing {module}\n{line}\n",
+    )
+    assert list(tmp_path.iterdir()) == [], "nothing was written"
+
+
 @pytest.mark.parametrize("moment", list(MOMENTS))
 def test_ctrl_c_prints_one_line_exits_130_and_leaves_the_site_and_nothing_else(
     big, built_site, tmp_path, moment

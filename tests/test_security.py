@@ -1113,10 +1113,10 @@ def test_a_symbolic_link_is_refused_and_nothing_outside_the_project_is_published
     assert (result.returncode, result.stdout, result.stderr.splitlines()[0]) == (2, "", said)
     assert _tree(tmp_path) == before, "the previous site is as it was, and nothing was left beside it"
     checked = _build_py(folder, "check")
-    if case.startswith("seeds"):  # the check reads only events.yaml and the seeds
-        assert (checked.returncode, checked.stdout, checked.stderr) == (2, "", message + "\n")
-    else:
+    if case.startswith("page"):  # the check reads events.yaml, the seeds and the assets, not the pages
         assert checked.returncode == 0, checked.stdout + checked.stderr
+    else:
+        assert (checked.returncode, checked.stdout, checked.stderr) == (2, "", message + "\n")
 
 
 def test_a_seeds_folder_reached_through_a_link_in_the_project_is_refused(tmp_path):
@@ -1139,3 +1139,89 @@ def test_a_seeds_folder_named_outside_the_project_is_the_operators_choice(tmp_pa
     shutil.move(folder / "seeds", tmp_path / "archive")
     result = _build_py(folder, "check", "--strict", "--seeds", str(tmp_path / "archive"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---- site_src/assets/: only the kinds of file the pages load, and SVG without script ---------
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">{}</svg>'
+KINDS = "an asset must be a .css, .js, .svg, .png, .webp, .ico or .woff2 file"
+NAMED = "an asset's name must start with a letter or digit and hold only letters, digits, '.', '_' and '-'"
+IN_SVG = "an SVG asset may not contain"
+
+# Each: the file added to site_src/assets/, its content, and the refusal that follows its name.
+ASSETS = {
+    "an HTML page": ("help.html", "<!doctype html><script>alert(1)</script>",
+                     f"{KINDS} (pages come from templates/ and the Markdown of site_src/); remove it"),
+    "a dotfile": (".htaccess", "AddType text/html .txt", f"{NAMED}; rename or remove it"),
+    "a name with a space": ("my logo.css", "a {}", f"{NAMED}; rename or remove it"),
+    "a folder named as a dotfile": (".well-known/x.css", "a {}", f"{NAMED}; rename or remove it"),
+    "an upper-case extension": ("LOGO.SVG", SVG.format("<script>alert(1)</script>"),
+                                f"{KINDS} (pages come from templates/ and the Markdown of site_src/); remove it"),
+    "an SVG with script": ("logo.svg", SVG.format("<script>alert(document.domain)</script>"),
+                           f"{IN_SVG} a <script> element; remove it from the file"),
+    "an SVG with XHTML script": ("logo.svg", SVG.format('<h:script xmlns:h="http://www.w3.org/1999/xhtml">'
+                                 "alert(1)</h:script>"), f"{IN_SVG} an HTML or MathML element (<script>); remove it from the file"),
+    "an SVG with an HTML form": ("logo.svg", SVG.format('<h:form xmlns:h="http://www.w3.org/1999/xhtml" '
+                                 'action="https://example.org/"/>'),
+                                 f"{IN_SVG} an HTML or MathML element (<form>); remove it from the file"),
+    "an XHTML page named .svg": ("logo.svg", '<html xmlns="http://www.w3.org/1999/xhtml"><body>x</body></html>',
+                                 f"{IN_SVG} anything but an <svg> root element in the SVG namespace; "
+                                 "remove it from the file"),
+    "an SVG with onload": ("logo.svg", SVG.format('<rect width="1" height="1" onload="alert(1)"/>'),
+                           f"{IN_SVG} an event handler attribute (onload); remove it from the file"),
+    "an SVG with foreignObject": ("logo.svg", SVG.format("<foreignObject><p>x</p></foreignObject>"),
+                                  f"{IN_SVG} a <foreignObject> element; remove it from the file"),
+    "an SVG with an external href": ("logo.svg", SVG.format('<image xlink:href="https://example.org/a.png"/>'),
+                                     f"{IN_SVG} a reference outside the file (href='https://example.org/a.png'); "
+                                     "remove it from the file"),
+    "an SVG with a script link": ("logo.svg", SVG.format('<a href="javascript:alert(1)"><text>x</text></a>'),
+                                  f"{IN_SVG} a reference outside the file (href='javascript:alert(1)'); "
+                                  "remove it from the file"),
+    "an SVG animating an href": ("logo.svg", SVG.format('<a href="#x"><set attributeName="href" '
+                                 'to="javascript:alert(1)"/><text>x</text></a>'),
+                                 f"{IN_SVG} an animation of href; remove it from the file"),
+    "an SVG with a DOCTYPE and ENTITY": ("logo.svg", '<!DOCTYPE svg [<!ENTITY s "&#60;script&#62;alert(1)'
+                                         '&#60;/script&#62;">]>' + SVG.format("&s;"),
+                                         f"{IN_SVG} a DOCTYPE or ENTITY declaration; remove it from the file"),
+    "an SVG with a style sheet instruction": ("logo.svg", '<?xml version="1.0"?><?xml-stylesheet type="text/xsl" '
+                                              'href="#x"?>' + SVG.format(""),
+                                              f"{IN_SVG} a processing instruction (<?...?>); remove it from the file"),
+    "an SVG whose style loads": ("logo.svg", SVG.format("<style>@import 'https://example.org/x.css';</style>"),
+                                 f"{IN_SVG} a style that loads anything (url(...) outside the file, @import); "
+                                 "remove it from the file"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ASSETS)
+def test_an_asset_the_site_must_not_publish_is_refused_and_the_previous_site_kept(case, tmp_path):
+    folder = _outside_project(tmp_path)
+    built = _build_py(folder, "build", "--out", "site")
+    assert built.returncode == 0, built.stdout + built.stderr
+    name, content, refusal = ASSETS[case]
+    path = folder / "site_src" / "assets" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(content, encoding="utf-8")
+    before = _tree(tmp_path)
+    message = f"error: site_src/assets/{name}: {refusal}"
+    result = _build_py(folder, "build", "--out", "site")
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", f"{message} (site is unchanged)\n")
+    assert _tree(tmp_path) == before, "the previous site is as it was, and nothing was left beside it"
+    # What the check accepts, the build builds: the check refuses it too.
+    checked = _build_py(folder, "check", "--strict")
+    assert (checked.returncode, checked.stdout, checked.stderr) == (2, "", message + "\n")
+
+
+def test_the_real_assets_and_a_plain_svg_are_published_as_they_are(tmp_path):
+    folder = _outside_project(tmp_path)
+    plain = SVG.format('<defs><linearGradient id="g"/></defs><rect fill="url(#g)" width="1" height="1"/>'
+                       '<use href="#g"/><!-- a comment --><style><![CDATA[rect { fill: url(#g) }]]></style>')  # fmt: skip
+    (folder / "site_src" / "assets" / "plain.svg").write_text(plain, encoding="utf-8")
+    built = _build_py(folder, "build", "--out", "site")
+    assert built.returncode == 0, built.stdout + built.stderr
+    published = sorted(p.name for p in (folder / "site" / "assets").iterdir())
+    assert published == ["favicon.svg", "plain.svg", "site.js", "style.css"]
+    for name in ("favicon.svg", "site.js", "style.css"):
+        assert (folder / "site" / "assets" / name).read_bytes() == (
+            ROOT / "site_src" / "assets" / name
+        ).read_bytes()
+    assert (folder / "site" / "assets" / "plain.svg").read_text(encoding="utf-8") == plain

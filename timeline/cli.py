@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from . import files
+from . import assets, files
 from .check import Checked, InputError, check, check_against, read_bytes
 from .problems import Problem, count_phrase, format_github, format_text, plural, say
 from .render import DuplicatePath, Memo, Project, address_problem
@@ -173,6 +173,14 @@ def report(checked: Checked, path: str, fmt: str, strict: bool) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     project = project_of(args)
+    try:
+        # What the check accepts, the build must build: the assets it would publish included
+        # (an SVG with script, a help.html, a .htaccess; a link), before the data is read.
+        files.real_folder(project.site_src, project.data.parent, "site_src")
+        for _ in assets.published(project.site_src / "assets", "site_src/assets"):
+            pass
+    except files.Refused as exc:
+        raise InputError(str(exc)) from None
     if args.base is not None:
         from .changes import at_revision
 
@@ -269,8 +277,13 @@ def main(argv: list[str] | None = None, build: Build | None = None, refresh: Ref
     if args.command is None:  # plain `python build.py` builds
         args = parser.parse_args(["build"])
     handling = threading.current_thread() is threading.main_thread()  # only it may set handlers
-    previous = signal.signal(signal.SIGTERM, _terminate) if handling else None
+    previous: dict[int, object] = {}
     try:
+        # Inside the try: build.py's own handlers (for the imports) stay until these replace them,
+        # so a signal at any moment gives one line.
+        for signum, handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, _terminate)):
+            if handling:
+                previous[signum] = signal.signal(signum, handler)
         return _run(parser, args, build, refresh)
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: one line, never a traceback
         stopped = "Terminated" if isinstance(exc, Terminated) else "Interrupted"
@@ -280,8 +293,8 @@ def main(argv: list[str] | None = None, build: Build | None = None, refresh: Ref
         say(f"{stopped}{unchanged}.", error=True)
         return TERMINATED if isinstance(exc, Terminated) else INTERRUPTED
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _run(

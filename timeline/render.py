@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import escape
 
-from . import exports, files, handbook, markup, overview, provenance, reading
+from . import assets, exports, files, handbook, markup, overview, provenance, reading
 from .dates import PartialDate, display_range
 from .model import Event, Source
 from .schema import load_schema
@@ -497,8 +497,8 @@ def other_files(env: Environment, data: SiteData, project: Project) -> Iterator[
         ),
     )
     yield from exports.files(data).items()
-    for name, asset in files.files_under(project.site_src / "assets", "site_src/assets"):
-        yield f"assets/{name}", asset.read_bytes()
+    for name, content in assets.published(project.site_src / "assets", "site_src/assets"):
+        yield f"assets/{name}", content
 
 
 def prose(path: Path, name: str, repository: str | None = None) -> tuple[str, object]:
