@@ -353,3 +353,23 @@ def test_changes_prints_no_control_character(tmp_path):
     assert printable(result.stdout), result.stdout
     assert "0 added, 1 changed, 0 removed." in result.stdout
     assert "\\<U+001B\\>\\[2J" in result.stdout
+
+
+@pytest.mark.parametrize("broken", ["now", "at the base"])
+def test_changes_on_a_file_that_does_not_load_says_so_and_exits_1(repository, broken):
+    """F15: a broken file has no events; listing every one as removed (or added) with status 0
+    announced a mass change where there was a broken file."""
+    if broken == "now":
+        (repository / "events.yaml").write_text("site: [\n")
+        said = f"error: {repository / 'events.yaml'} does not load; run `python build.py check` to see why\n"
+    else:
+        (repository / "events.yaml").write_text("site: [\n")
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "broken"],
+                       cwd=repository, check=True)  # fmt: skip
+        (repository / "events.yaml").write_text(AFTER)
+        said = (
+            f"error: {repository / 'events.yaml'} at HEAD does not load; "
+            "run `python build.py check` to see why\n"
+        )
+    result = changes(repository, "HEAD")
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", said)

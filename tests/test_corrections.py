@@ -42,9 +42,15 @@ def pull_request(tmp_path: Path):
     git(repo, "commit", "-q", "-m", "base: the published timeline")
     data = repo / "events.yaml"
 
-    def head(edit) -> tuple[int, str, str]:
-        data.write_text(edit(data.read_text(encoding="utf-8")), encoding="utf-8")
-        git(repo, "commit", "-q", "-am", "head: the pull request")
+    def head(edit, also=None, data_file: Path = data) -> tuple[int, str, str]:
+        """`also(repo)` changes more than events.yaml (a seed, a link); `data_file` is the one
+        the edit goes to and that is read back."""
+        data_file = repo / data_file  # as given, when absolute
+        if also is not None:
+            also(repo)
+        data_file.write_text(edit(data_file.read_text(encoding="utf-8")), encoding="utf-8")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "head: the pull request")
         result = subprocess.run(
             [sys.executable, str(ROOT / "build.py"), "check", "--data", str(data), "--base", "main~1"],
             capture_output=True,
@@ -52,7 +58,7 @@ def pull_request(tmp_path: Path):
             check=False,
             cwd=repo,
         )
-        return result.returncode, result.stdout, data.read_text(encoding="utf-8")
+        return result.returncode, result.stdout + result.stderr, data_file.read_text(encoding="utf-8")
 
     return head
 
@@ -114,6 +120,106 @@ def test_published_history_may_not_be_edited(pull_request):
     )
     assert status == 1
     assert "the published history of event 'motegi-no-change-2014' was changed or shortened" in out
+
+
+def test_a_whitespace_change_that_changes_the_page_is_a_change(pull_request):
+    """F9: Markdown reads whitespace, so the same words can make another page: the year set
+    apart in a paragraph of its own here; "December\n\n2012. He" showed "1. He" in a list.
+    A reflow that renders the same (the summary of g7-statement-2014 here) still passes."""
+    status, out, text = pull_request(
+        lambda t: t.replace(
+            "summary: The two sides failed to formally close the war in 1945.",
+            "summary: |-\n      The two sides failed to formally close the war in\n\n      1945.",
+        ).replace(
+            "summary: Japan signed up to the statement.", "summary: Japan signed up to the\n      statement."
+        )
+    )
+    assert status == 1, out
+    line = line_of(text, "summary: |-")
+    assert re.search(
+        rf"events\.yaml:{line}:\d+: error: the summary of published event '[^']+' changed ", out
+    ), out
+    assert out.count("changed without a new history entry") == 1, out
+
+
+def test_what_readers_see_of_a_summary_is_its_page():
+    from timeline.changes import _seen
+
+    year = "Abe returned to power in December 2012. He travelled widely."
+    assert _seen("summary", year) != _seen("summary", year.replace("December 2012", "December\n\n2012"))
+    assert _seen("summary", year) == _seen("summary", year.replace(" ", "\n"))  # folded YAML
+    assert _seen("summary", "Exports fell -5%") != _seen("summary", "Exports fell\n\n-5%")
+    assert _seen("title", "Exports fell\n\n-5%") == _seen("title", "Exports fell -5%")  # plain text
+
+
+def test_a_data_file_that_is_a_symbolic_link_is_refused_by_the_base_check(pull_request):
+    """F10: events.yaml as a link to a new file compared the base's copy of the new path (none):
+    nothing published, so a changed title passed."""
+
+    def move(repo: Path) -> None:
+        (repo / "data").mkdir()
+        shutil.move(repo / "events.yaml", repo / "data" / "events.yaml")
+        (repo / "events.yaml").symlink_to("data/events.yaml")
+
+    status, out, _ = pull_request(
+        lambda t: t.replace(
+            "title: Japan buys a tenth of its LNG from Russia's east", "title: Japan buys LNG"
+        ),
+        also=move,
+        data_file=Path("data/events.yaml"),
+    )
+    assert status == 2, out
+    assert out.endswith("events.yaml is a symbolic link (to data/events.yaml): the site publishes only "
+                        "real files inside the project; replace the link by the file itself\n")  # fmt: skip
+    assert out.count("\n") == 1
+
+
+def test_the_base_check_reads_the_data_file_at_its_path_in_the_repository(pull_request, tmp_path):
+    """The file at the base is found by its path from the repository's root, wherever the
+    command runs from (here, outside the repository)."""
+    repo = tmp_path / "repo"
+    status, _, _ = pull_request(
+        lambda t: t.replace("title: Japan buys a tenth of its LNG", "title: Japan buys")
+    )
+    assert status == 1
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "check", "--data", str(repo / "events.yaml"), "--base", "main~1"],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert (
+        "the title of published event 'lng-share-2014' changed without a new history entry" in result.stdout
+    )
+
+
+EDITED_SEED = "004_85f1257b8790f843.txt"
+
+
+def test_an_edited_seed_fails_the_base_check_at_the_source_naming_it(pull_request):
+    """F18: an archived document edited to back an invented quote passed: seeds are never edited."""
+
+    def forge(repo: Path) -> None:
+        seed = repo / "seeds" / EDITED_SEED
+        seed.write_bytes(seed.read_bytes() + b"\nMotegi said Japan would stop all imports by April.\n")
+
+    status, out, text = pull_request(lambda t: t, also=forge)
+    assert status == 1, out
+    line = line_of(text, f"file: {EDITED_SEED}")
+    assert (
+        f"events.yaml:{line}:11: error: seeds/{EDITED_SEED} changed since main~1: archived documents are "
+        "never edited; add a corrected document as a new seed and source instead"
+    ) in out
+
+
+def test_a_new_seed_passes_the_base_check_and_a_removed_declared_one_fails(pull_request):
+    def add(repo: Path) -> None:
+        shutil.copy(repo / "seeds" / EDITED_SEED, repo / "seeds" / "005_new.txt")
+
+    status, out, _ = pull_request(lambda t: t, also=add)
+    assert status == 0, out  # a new seed is fine (undeclared, it is only the usual warning)
+    assert "since main~1" not in out
+    status, out, _ = pull_request(lambda t: t, also=lambda repo: (repo / "seeds" / EDITED_SEED).unlink())
+    assert status == 1
+    assert f"seeds/{EDITED_SEED} was removed since main~1: archived documents are never edited" in out
 
 
 def _remove_event(text: str, event_id: str) -> str:

@@ -50,7 +50,17 @@ def _link_outside_seeds(folder: Path) -> None:
     (folder / "seeds" / "outside.txt").symlink_to(folder / "secret.txt")
 
 
-MAKERS = {"oversize": _pad_over_the_limit, "megabyte": _megabyte, "symlink-outside": _link_outside_seeds}
+def _link_loop(folder: Path) -> None:
+    # A link to itself: resolving it loops (Python 3.11 raises RuntimeError, not OSError).
+    (folder / "seeds" / "loop.txt").symlink_to("loop.txt")
+
+
+MAKERS = {
+    "oversize": _pad_over_the_limit,
+    "megabyte": _megabyte,
+    "symlink-outside": _link_outside_seeds,
+    "symlink-loop": _link_loop,
+}
 
 
 def project(case: dict, tmp_path: Path) -> Path:
@@ -99,7 +109,13 @@ def test_check_refuses_with_exactly_the_located_messages(case, tmp_path):
 
 def _tree(folder: Path) -> dict[str, bytes | None]:
     """Every path under `folder`, with each file's content: what a build could have changed."""
-    return {str(p.relative_to(folder)): None if p.is_dir() else p.read_bytes() for p in folder.rglob("*")}
+
+    def content(path: Path) -> bytes | None:
+        if path.is_symlink():  # a link is what it says; it may lead nowhere (a loop)
+            return b"-> " + str(path.readlink()).encode()
+        return None if path.is_dir() else path.read_bytes()
+
+    return {str(p.relative_to(folder)): content(p) for p in folder.rglob("*")}
 
 
 @pytest.mark.parametrize("case", BUILD_CASES, ids=[case["name"] for case in BUILD_CASES])

@@ -1076,7 +1076,23 @@ def _link_site_src(folder: Path) -> str:
     return f"site_src is a symbolic link (to {folder.parent / 'secrets' / 'site_src'})"
 
 
+def _link_data_inside(folder: Path) -> str:
+    """F10: a link to a new file in the project, which has no published history at the base."""
+    (folder / "data").mkdir()
+    shutil.move(folder / "events.yaml", folder / "data" / "events.yaml")
+    (folder / "events.yaml").symlink_to("data/events.yaml")
+    return "events.yaml is a symbolic link (to data/events.yaml)"
+
+
+def _link_data_outside(folder: Path) -> str:
+    (folder / "events.yaml").unlink()
+    (folder / "events.yaml").symlink_to(folder.parent / "secrets" / "config")
+    return f"events.yaml is a symbolic link (to {folder.parent / 'secrets' / 'config'})"
+
+
 LINKS = {
+    "data file linked inside": (_link_data_inside, "replace the link by the file itself"),
+    "data file linked outside": (_link_data_outside, "replace the link by the file itself"),
     "seeds folder linked outside": (_link_seeds_outside, "replace the link by the folder itself"),
     "seeds folder linked inside": (_link_seeds_inside, "replace the link by the folder itself"),
     "asset linked to a file outside": (_link_asset_to_file, "replace the link by a copy of what it points to"),
@@ -1108,8 +1124,9 @@ def test_a_symbolic_link_is_refused_and_nothing_outside_the_project_is_published
     message = f"error: {what}: the site publishes only real files inside the project; {advice}"
     result = _build_py(folder, "build", "--out", "site")
     assert "Traceback" not in result.stderr
-    # The seeds are refused as the data is read, before a build starts; site_src/ as it is copied.
-    said = message if case.startswith("seeds") else f"{message} (site is unchanged)"
+    # The data file and the seeds are refused as they are read, before a build starts; site_src/ as it is copied.
+    read_first = case.startswith(("seeds", "data"))
+    said = message if read_first else f"{message} (site is unchanged)"
     assert (result.returncode, result.stdout, result.stderr.splitlines()[0]) == (2, "", said)
     assert _tree(tmp_path) == before, "the previous site is as it was, and nothing was left beside it"
     checked = _build_py(folder, "check")
@@ -1117,6 +1134,23 @@ def test_a_symbolic_link_is_refused_and_nothing_outside_the_project_is_published
         assert checked.returncode == 0, checked.stdout + checked.stderr
     else:
         assert (checked.returncode, checked.stdout, checked.stderr) == (2, "", message + "\n")
+
+
+def test_a_page_nesting_lists_too_deep_is_refused_in_one_line(tmp_path):
+    """F14: 600 nested list markers in site_src/about.md made Python-Markdown recurse until a
+    RecursionError traceback; now one line, status 2, and the previous site as it was."""
+    folder = _outside_project(tmp_path)
+    assert _build_py(folder, "build", "--out", "site").returncode == 0
+    (folder / "site_src" / "about.md").write_text("# About\n\n" + "- " * 600 + "x\n", encoding="utf-8")
+    before = _tree(tmp_path)
+    result = _build_py(folder, "build", "--out", "site")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "",
+        "error: site_src/about.md nests lists or quotes 600 deep at its line 3, more than 20; flatten it "
+        "(site is unchanged)\n",
+    )
+    assert _tree(tmp_path) == before
 
 
 def test_a_seeds_folder_reached_through_a_link_in_the_project_is_refused(tmp_path):

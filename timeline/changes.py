@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
+from . import markup
 from .check import InputError
 from .loader import Document, decode, load
 from .problems import Problem, shown, visible
+from .seeds import SeedFileError, Seeds
 
 # What GitHub-flavoured Markdown reads as markup inside a table cell, each made plain text by a
 # backslash: raw HTML and entities (< > &: "<!--" would hide the rows below it), links and
@@ -22,10 +25,15 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_~\[\]<>&|$:]|(?<=[wW]{3})\.)")
 _LIMIT = 200
 
 
+def document_of(text: str) -> Document | None:
+    """The parsed events.yaml of this text; None when it does not load."""
+    decoded, _ = decode(text.encode("utf-8"))
+    return load(decoded)[0] if decoded is not None else None
+
+
 def events_of(text: str) -> dict[str, dict[str, Any]]:
     """Events by id, from the text of an events.yaml (empty if it does not load)."""
-    decoded, _ = decode(text.encode("utf-8"))
-    document, _ = load(decoded) if decoded is not None else (None, [])
+    document = document_of(text)
     events = document.data.get("events") if document is not None else None
     if not isinstance(events, list):
         return {}
@@ -36,10 +44,9 @@ def events_of(text: str) -> dict[str, dict[str, Any]]:
     return {e["id"]: e for e in events if isinstance(e, dict) and isinstance(e.get("id"), str)}
 
 
-def at_revision(revision: str, path: Path) -> str:
-    """The file as it was at a git revision; empty when it did not exist there. Raises InputError
-    when git cannot run or the revision is not one of the repository's."""
-    folder = path.resolve().parent
+def _commit(revision: str, folder: Path) -> str:
+    """The commit `revision` names in the repository holding `folder`; InputError when git cannot
+    run or the revision is not one of the repository's."""
     if revision.startswith("-"):  # git would take it for an option (show --output=FILE writes one)
         raise InputError(f"'{revision}' is not a git revision")
     found = _git(folder, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
@@ -50,10 +57,53 @@ def at_revision(revision: str, path: Path) -> str:
             f"'{revision}' is not a revision of the git repository at {folder}{detail}"
             " (with a shallow clone, fetch the base branch first)"
         )
-    commit = found.stdout.decode("ascii").strip()
-    # "./name" is relative to the working directory, wherever the repository's root is.
-    shown = _git(folder, "show", f"{commit}:./{path.name}")
+    return found.stdout.decode("ascii").strip()
+
+
+def _in_repository(path: Path) -> str:
+    """The real path's name relative to the root of its repository, as git names it: the same
+    file at every revision, wherever the command runs (the data file is never a link, see
+    files.real_file; a linked folder above it is resolved here)."""
+    real = path.resolve()
+    top = _git(real.parent, "rev-parse", "--show-toplevel")
+    if top.returncode != 0:
+        raise InputError(f"{real.parent} is not in a git repository")
+    root = Path(top.stdout.decode("utf-8", "surrogateescape").strip()).resolve()
+    try:
+        return real.relative_to(root).as_posix()
+    except ValueError:
+        raise InputError(f"{real} is not in the git repository at {root}") from None
+
+
+def at_revision(revision: str, path: Path) -> str:
+    """The file as it was at a git revision; empty when it did not exist there. Raises InputError
+    when git cannot run or the revision is not one of the repository's."""
+    folder = path.resolve().parent
+    commit = _commit(revision, folder)
+    shown = _git(folder, "show", f"{commit}:{_in_repository(path)}")
     return shown.stdout.decode("utf-8", "replace") if shown.returncode == 0 else ""
+
+
+def seeds_at_revision(revision: str, folder: Path) -> dict[str, str]:
+    """The git object id of each file in the seeds folder at a revision, by name (none when the
+    folder did not exist there): what every archived document's bytes were."""
+    real = folder.resolve()
+    commit = _commit(revision, real)
+    listed = _git(real, "ls-tree", "-z", "--full-tree", f"{commit}:{_in_repository(real)}")
+    if listed.returncode != 0:
+        return {}
+    ids: dict[str, str] = {}
+    for entry in listed.stdout.split(b"\0"):
+        if entry:
+            info, _, name = entry.partition(b"\t")
+            ids[name.decode("utf-8", "surrogateescape")] = info.split()[2].decode("ascii")
+    return ids
+
+
+def object_id(raw: bytes, like: str) -> str:
+    """The id git gives a file of these bytes, in the hash of the id `like` (SHA-1 or SHA-256)."""
+    digest = hashlib.sha256 if len(like) == 64 else hashlib.sha1
+    return digest(b"blob %d\0" % len(raw) + raw).hexdigest()
 
 
 def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -108,6 +158,23 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split()) if value is not None else ""
 
 
+# Fields readers see rendered from Markdown, where whitespace can matter: "December\n\n2012. He"
+# shows "1. He" in a list, the year gone.
+_MARKDOWN = frozenset({"summary"})
+
+
+def _seen(key: str, value: Any) -> str:
+    """A tracked field as readers see it: a Markdown field as its page HTML, whitespace within
+    it collapsed (the browser collapses it too, so reflowing is no change, a new paragraph or
+    list is); another field as its collapsed text."""
+    if key in _MARKDOWN and isinstance(value, str):
+        try:
+            return _text(markup.render(value))
+        except markup.TooDeep:  # the check reports it where it is written; compare the words
+            return "\0" + _text(value)
+    return _text(value)
+
+
 def _quotes(event: dict[str, Any]) -> list[str]:
     citations = event.get("citations")
     if not isinstance(citations, list):
@@ -134,8 +201,7 @@ def published_problems(before: str, document: Document) -> list[Problem]:
     """What a change does to published events without telling readers, each at its line:
     a date, title, summary or quote changed with no new history entry; history rewritten;
     an event or a withdrawal removed without a withdrawal record."""
-    decoded, _ = decode(before.encode("utf-8"))
-    old_document, _ = load(decoded) if decoded else (None, [])
+    old_document = document_of(before) if before else None
     if old_document is None:
         return []  # nothing was published, or the base did not load: nothing to protect
     published = events_of(before)
@@ -177,7 +243,7 @@ def published_problems(before: str, document: Document) -> list[Problem]:
             continue
         if len(new_history) > len(old_history):
             continue  # the change is told to readers
-        changed = [key for key in TRACKED if _text(old.get(key)) != _text(new.get(key))]
+        changed = [key for key in TRACKED if _seen(key, old.get(key)) != _seen(key, new.get(key))]
         old_quotes, new_quotes = _quotes(old), _quotes(new)
         if old_quotes != new_quotes:
             differs = next(
@@ -206,5 +272,43 @@ def published_problems(before: str, document: Document) -> list[Problem]:
             f"the withdrawal record of '{shown(withdrawn_id)}' was removed; its page must keep saying "
             "why it was withdrawn: restore the record",
             key=True,
+        )
+    return problems
+
+
+def archived_problems(
+    archived: dict[str, str], revision: str, document: Document, seeds: Seeds
+) -> list[Problem]:
+    """Archived documents edited or removed since the base, `archived` holding their git ids
+    there: a quote must be checked against what the source published, so a seed is never
+    edited, only added. Each at the `file:` of the source naming it, or at `sources:`."""
+    sources = document.data.get("sources")
+    declared: dict[str, tuple[Any, ...]] = {}
+    for i, source in enumerate(sources if isinstance(sources, list) else ()):
+        if isinstance(source, dict) and isinstance(source.get("file"), str):
+            declared.setdefault(source["file"], ("sources", i, "file"))
+    problems: list[Problem] = []
+    for name, old_id in sorted(archived.items()):
+        if name not in seeds.names:
+            if name not in declared:
+                continue  # an archived document no source cites any more may go
+            what = "was removed"
+        else:
+            try:
+                raw = seeds.raw(name)
+            except SeedFileError:
+                continue  # the check reports why it cannot be read, at the source naming it
+            if object_id(raw, old_id) == old_id:
+                continue
+            what = "changed"
+        where = declared.get(name)
+        line, column = document.where(where) if where else document.where_key(("sources",))
+        problems.append(
+            Problem(
+                line,
+                column,
+                f"seeds/{shown(name)} {what} since {shown(revision)}: archived documents are never "
+                "edited; add a corrected document as a new seed and source instead",
+            )
         )
     return problems

@@ -38,6 +38,10 @@ def read_bytes(path: Path) -> tuple[bytes, int]:
     if path.is_dir():
         raise InputError(f"{path} is a folder; give the path of the events.yaml file")
     try:
+        files.real_file(path, str(path))
+    except files.Refused as exc:
+        raise InputError(str(exc)) from None
+    try:
         with path.open("rb") as file:
             raw = file.read(MAX_BYTES + 1)
             size = os.fstat(file.fileno()).st_size if path.is_file() else -1
@@ -88,17 +92,26 @@ def check_loaded(loaded: Loaded) -> Checked:
     return Checked(problems, model.build(document), seeds)
 
 
-def check_against(data_file: Path, seeds_folder: Path, published: str) -> Checked:
+def check_against(
+    data_file: Path,
+    seeds_folder: Path,
+    published: str,
+    archived: dict[str, str] | None = None,
+    revision: str = "",
+) -> Checked:
     """`check`, and what the change does to the events published in `published` (the file at
     the pull request's base): a changed date, title, summary or quote needs a new history entry,
-    a removed event a withdrawal record."""
-    from .changes import published_problems
+    a removed event a withdrawal record; and to the documents archived at the base (`archived`,
+    their git ids by name): none may be edited, or removed while a source still names it."""
+    from .changes import archived_problems, published_problems
 
     loaded = load_project(data_file, seeds_folder)
     checked = check_loaded(loaded)
     if loaded.document is None:
         return checked
     extra = published_problems(published, loaded.document)
+    if archived:
+        extra += archived_problems(archived, revision, loaded.document, loaded.seeds)
     if not extra:
         return checked
     problems = sort_problems([*checked.problems, *extra])

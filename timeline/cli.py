@@ -182,9 +182,11 @@ def run_check(args: argparse.Namespace) -> int:
     except files.Refused as exc:
         raise InputError(str(exc)) from None
     if args.base is not None:
-        from .changes import at_revision
+        from .changes import at_revision, seeds_at_revision
 
-        checked = check_against(project.data, project.seeds, at_revision(args.base, project.data))
+        published = at_revision(args.base, project.data)
+        archived = seeds_at_revision(args.base, project.seeds)
+        checked = check_against(project.data, project.seeds, published, archived, args.base)
     else:
         checked = check(project.data, project.seeds)
     return report(checked, display_path(args.data), args.format, args.strict)
@@ -302,10 +304,19 @@ def _run(
 ) -> int:
     try:
         if args.command == "changes":
-            from .changes import at_revision, summary
+            from .changes import at_revision, document_of, summary
 
             now = read_bytes(args.data)[0].decode("utf-8", "replace")
-            say(summary(at_revision(args.base, args.data), now))
+            before = at_revision(args.base, args.data)
+            # A file that does not load has no events: listing all as removed (or added) would
+            # announce a mass change where there is a broken file.
+            broken = "" if document_of(now) else f"{display_path(args.data)} does not load"
+            if not broken and before and document_of(before) is None:
+                broken = f"{display_path(args.data)} at {args.base} does not load"
+            if broken:
+                say(f"error: {broken}; run `python build.py check` to see why", error=True)
+                return PROBLEMS
+            say(summary(before, now))
             return OK
         if args.command in ("build", "serve"):
             if build is None or refresh is None:

@@ -44,6 +44,17 @@ def real_folder(folder: Path, project: Path, name: str) -> None:
         raise Refused(f"{name} leads outside the project through a symbolic link: {_WHY}; use a real folder")
 
 
+def real_file(path: Path, name: str) -> None:
+    """Refuses a data file that is a symbolic link. Followed, a link reads whatever it points at
+    (.git/config, reported line by line), and `check --base` compares the history of the link's
+    target, a path with no published history, so every published event could change unnoticed.
+
+    The system's stream names (/dev/stdin, /dev/fd/0) are links too, named only on the command
+    line: the operator's choice, which no repository can make, so they are read as given."""
+    if path.is_symlink() and Path(os.path.abspath(path)).parent.parts[:2] != ("/", "dev"):
+        raise _link(path, name, "replace the link by the file itself")
+
+
 def read_text(path: Path, name: str) -> str:
     """The file's text; refuses a link, which could lead anywhere."""
     if path.is_symlink():

@@ -27,8 +27,43 @@ _ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}, "h2":
 _markdown = markdown.Markdown(extensions=["tables", "fenced_code"], output_format="html")
 
 
-@cache  # the check's two Markdown rules and the render each need a field's HTML: converted once
+class TooDeep(ValueError):
+    """Markdown nesting lists or quotes deeper than a page can show; Python-Markdown would recurse
+    once per level until Python's recursion limit (a RecursionError, no line) at a few hundred."""
+
+
+# Deeper than any page needs (a list in a quote in a list is 3), far below where Python-Markdown
+# runs out of stack. Bounded before converting, from the text: catching RecursionError deep
+# inside the library would leave its shared instance half-way through a conversion, and how
+# deep it gets depends on the stack left to the caller (the preview's thread, a test runner).
+MAX_NESTING = 20
+# One level: a list marker or a ">" at the start of a line, or after another marker.
+_LEVEL = re.compile(r"(?:[-*+]|\d{1,9}[.)]|>)(?:[ \t]+|$)|>")
+_INDENT = 4  # columns of indentation Python-Markdown reads as one more level
+
+
+def nesting(text: str) -> tuple[int, int]:
+    """The deepest nesting of lists and quotes a line of the text opens, and that line's number:
+    the markers at its start plus its indentation in levels (a generous upper bound: a marker
+    Markdown reads as text counts too)."""
+    deepest, where = 0, 0
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.lstrip(" \t")
+        indent = len(line[: len(line) - len(stripped)].expandtabs(_INDENT))
+        depth, position = indent // _INDENT, 0
+        while match := _LEVEL.match(stripped, position):
+            depth, position = depth + 1, match.end()
+            position += len(stripped) - position - len(stripped[position:].lstrip(" \t"))
+        if depth > deepest:
+            deepest, where = depth, number
+    return deepest, where
+
+
+@cache  # the check's Markdown rules and the render each need a field's HTML: converted once
 def _to_html(text: str) -> str:
+    depth, line = nesting(text)
+    if depth > MAX_NESTING:
+        raise TooDeep(f"nests lists or quotes {depth} deep at its line {line}, more than {MAX_NESTING}")
     _markdown.reset()
     return _markdown.convert(text)
 

@@ -506,4 +506,7 @@ def prose(path: Path, name: str, repository: str | None = None) -> tuple[str, ob
     text = handbook.expand(files.read_text(path, name), repository)
     first = next((line for line in text.splitlines() if line.startswith("# ")), None)
     title = first[2:].strip() if first else path.stem.capitalize()
-    return title, markup.render_page(text)
+    try:
+        return title, markup.render_page(text)
+    except markup.TooDeep as exc:  # like a linked file: the operator's page, refused in one line
+        raise files.Refused(f"{name} {exc}; flatten it") from None

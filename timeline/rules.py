@@ -243,14 +243,41 @@ def quotes(ctx: Context) -> Iterator[Problem]:
                 yield ctx.at(("events", i, "citations", j, "quote"), result.message, details=details)
 
 
+def _converts(text: str) -> str | None:
+    """Why the text cannot become a page (None when it can): every Markdown field is converted
+    here, so that what the check accepts the build renders."""
+    try:
+        markup.render(text)
+    except markup.TooDeep:
+        depth, line = markup.nesting(text)
+        return f"{depth} levels at its line {line}; at most {markup.MAX_NESTING}"
+    except RecursionError:  # the bound is generous; should Markdown still recurse too deep
+        return "Markdown recursed too deep converting it"
+    return None
+
+
 def _markdown_texts(ctx: Context) -> Iterator[tuple[Path, str, str]]:
-    """(path, field, text) of every Markdown field that is text."""
+    """(path, field, text) of every Markdown field that is text and converts to a page (the
+    others are reported once, by `markdown_converts`)."""
+    for path, field, text in _markdown_fields(ctx):
+        if _converts(text) is None:
+            yield path, field, text
+
+
+def _markdown_fields(ctx: Context) -> Iterator[tuple[Path, str, str]]:
     for kind, field in _MARKDOWN_FIELDS:
         for i, _ in ctx.items(kind):
             path = (kind, i, field)
             text = ctx.value(path)
             if isinstance(text, str):
                 yield path, field, text
+
+
+def markdown_converts(ctx: Context) -> Iterator[Problem]:
+    for path, field, text in _markdown_fields(ctx):
+        why = _converts(text)
+        if why:
+            yield ctx.at(path, f"{field} nests lists or quotes too deeply to show ({why}); flatten it")
 
 
 def links(ctx: Context) -> Iterator[Problem]:
@@ -406,7 +433,8 @@ def withdrawals(ctx: Context) -> Iterator[Problem]:
 
 
 RULES: tuple[Rule, ...] = (
-    unique_ids, dates, references, unused, source_files, quotes, links, referenced_characters,
+    unique_ids, dates, references, unused, source_files, quotes, markdown_converts, links,
+    referenced_characters,
     dropped_text,
     record_dates, reading_order, withdrawals,
 )  # fmt: skip

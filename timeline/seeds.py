@@ -59,7 +59,14 @@ class Seeds:
         if name not in self.names:
             raise SeedFileError(f"no file '{shown(name)}' in seeds/")
         path = self.folder / name
-        if path.resolve().parent != self._root:
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):  # a loop of links (3.11 raises RuntimeError), or a dangling one
+            raise SeedFileError(
+                f"seeds/{name} is a symbolic link that leads to no file (a loop, or a missing "
+                "target); copy the document in instead"
+            ) from None
+        if real.parent != self._root:
             raise SeedFileError(
                 f"seeds/{name} is a link to a file outside seeds/; copy the document in instead"
             )
