@@ -299,20 +299,7 @@ def test_an_unknown_base_revision_is_a_usage_error(tmp_path):
 @pytest.fixture(scope="module")
 def golden_site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("golden") / "site"
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "build.py"),
-            "build",
-            "--data",
-            str(PROJECT / "events.yaml"),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_build(out, "--data", str(PROJECT / "events.yaml"))
     assert result.returncode == 0, result.stdout + result.stderr
     return out
 
