@@ -26,6 +26,22 @@ class Term:
 
 
 @dataclass(frozen=True)
+class BriefPoint:
+    """One sentence of the In brief, and the confirmed events whose quotes support it."""
+
+    text: str
+    events: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Brief:
+    """The story in a few lines, at the top of the timeline."""
+
+    headline: str
+    points: tuple[BriefPoint, ...]
+
+
+@dataclass(frozen=True)
 class Era:
     id: str
     title: str
@@ -86,6 +102,13 @@ class Source:
     accessed: PartialDate | None = None
     archive_url: str | None = None
     outside_facts: tuple[OutsideFact, ...] = ()
+    short_name: str | None = None
+
+    @property
+    def name(self) -> str:
+        """What readers see on cards and in citations: the short name, else the publisher (the
+        check requires a short name when the publisher is unnamed, "[in brackets]")."""
+        return self.short_name or self.publisher
 
     @property
     def archived_name(self) -> str:
@@ -126,6 +149,7 @@ class Event:
     history: tuple[HistoryEntry, ...] = ()
     outside_facts: tuple[OutsideFact, ...] = ()
     sort_after: str | None = None  # the event it is read after (for a month or year date)
+    key: str | None = None  # the overview's label of an event a reader must not miss
     # Where the event stands in events.yaml: ties in date keep file order.
     line: int = field(default=0, compare=False)
 
@@ -148,6 +172,7 @@ class Timeline:
     sources: tuple[Source, ...]
     events: tuple[Event, ...]
     withdrawn: tuple[Withdrawal, ...] = ()
+    brief: Brief | None = None
 
 
 def _optional_date(value: Any) -> PartialDate | None:
@@ -177,6 +202,7 @@ def build(document: Document) -> Timeline:
             accessed=_optional_date(s.get("accessed")),
             archive_url=s.get("archive_url"),
             outside_facts=_outside_facts(s.get("outside_facts")),
+            short_name=s.get("short_name"),
         )
         for s in data["sources"]
     )
@@ -205,6 +231,7 @@ def build(document: Document) -> Timeline:
             ),
             outside_facts=_outside_facts(e.get("outside_facts")),
             sort_after=e.get("sort_after"),
+            key=e.get("key"),
             line=document.where(("events", i))[0],
         )
         for i, e in enumerate(data["events"])
@@ -226,4 +253,12 @@ def build(document: Document) -> Timeline:
             )
             for w in data.get("withdrawn", ())
         ),
+        brief=_brief(data.get("brief")),
     )
+
+
+def _brief(brief: dict[str, Any] | None) -> Brief | None:
+    if brief is None:
+        return None
+    points = tuple(BriefPoint(p["text"], tuple(p["events"])) for p in brief["points"])
+    return Brief(brief["headline"], points)

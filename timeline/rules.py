@@ -6,6 +6,7 @@ reported, so one mistake is reported once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -432,11 +433,98 @@ def withdrawals(ctx: Context) -> Iterator[Problem]:
                 )
 
 
+_NUMBER = re.compile(r"(?<![A-Za-z])\d+(?:[.,]\d+)*")
+
+
+def _figures(text: str) -> Iterator[str]:
+    """The numbers a sentence states: "$60", "9%" and "1,000" give 60, 9 and 1,000."""
+    for match in _NUMBER.finditer(text):
+        yield match.group().rstrip(".,")
+
+
+def _states(quotes: str, figure: str) -> bool:
+    return re.search(rf"(?<![\d.,]){re.escape(figure)}(?![\d]|[.,]\d)", quotes) is not None
+
+
+def brief(ctx: Context) -> Iterator[Problem]:
+    """The In brief links only to confirmed, live events, and states no figure their quotes do not.
+
+    The check cannot judge a sentence, but it can hold every number in it to the evidence: a
+    figure must appear in a quote of the events the point cites, a year in their dates."""
+    events = {e.get("id"): e for _, e in ctx.items("events") if isinstance(e.get("id"), str)}
+    withdrawn = {w.get("id") for _, w in ctx.items("withdrawn")}
+    points = ctx.value(("brief", "points"))
+    for i in range(len(points) if isinstance(points, list) else 0):
+        cited = ctx.value(("brief", "points", i, "events"))
+        found = []
+        for j, event_id in enumerate(cited if isinstance(cited, list) else ()):
+            path = ("brief", "points", i, "events", j)
+            if not isinstance(event_id, str) or not ctx.ok(path):
+                continue
+            event = events.get(event_id)
+            if event is None:
+                why = (
+                    "it was withdrawn; cite what replaces it"
+                    if event_id in withdrawn
+                    else "no event has this id"
+                )
+                yield ctx.at(
+                    path,
+                    f"the In brief cites unknown event '{shown(event_id)}' ({why})"
+                    + did_you_mean(event_id, events),
+                )
+            elif event.get("status") == "unconfirmed":
+                yield ctx.at(
+                    path,
+                    f"the In brief cites '{shown(event_id)}', which is unconfirmed; "
+                    "the In brief states facts, so cite confirmed events only",
+                )
+            else:
+                found.append(event)
+        text = ctx.value(("brief", "points", i, "text"))
+        if not found or not isinstance(text, str):
+            continue
+        quotes = " ".join(
+            str(c.get("quote", "")) for e in found for c in e.get("citations") or () if isinstance(c, dict)
+        )
+        years = set()
+        for e in found:
+            for key in ("date", "end"):
+                if isinstance(e.get(key), (str, int)):
+                    years.add(str(e[key])[:4])
+        for figure in dict.fromkeys(_figures(text)):
+            if _states(quotes, figure) or figure in years:
+                continue
+            yield ctx.at(
+                ("brief", "points", i, "text"),
+                f"the In brief states '{figure}', which no quote of the events it cites contains"
+                + (" and which is not one of their years" if len(figure) == 4 else "")
+                + "; cite the event that supports it, or correct the figure",
+            )
+
+
+def source_names(ctx: Context) -> Iterator[Problem]:
+    """Readers see a source by its short name; an unnamed publisher ("[in brackets]") cannot be one."""
+    for i, source in ctx.items("sources"):
+        publisher = ctx.value(("sources", i, "publisher"))
+        if (
+            isinstance(publisher, str)
+            and publisher.startswith("[")
+            and publisher.endswith("]")
+            and "short_name" not in source
+        ):
+            yield ctx.at_key(
+                ("sources", i, "publisher"),
+                f"source '{shown(str(source.get('id')))}' names no publisher, so it needs a short_name: "
+                "the few words readers see on cards and in citations, such as 'Unsigned WSJ rewrite'",
+            )
+
+
 RULES: tuple[Rule, ...] = (
     unique_ids, dates, references, unused, source_files, quotes, markdown_converts, links,
     referenced_characters,
     dropped_text,
-    record_dates, reading_order, withdrawals,
+    record_dates, reading_order, withdrawals, brief, source_names,
 )  # fmt: skip
 
 
