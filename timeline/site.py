@@ -16,6 +16,10 @@ from .quotes import Match
 from .seeds import Seeds
 
 RELATED_COUNT = 5
+# An index card shows at most this many tags; a tag on more than COMMON_SHARE of the events
+# (Japan, Russia) tells a reader nothing there, and stays on the event's own page.
+CARD_TAGS = 3
+COMMON_SHARE = 0.5
 # How many events on each side of an event, in each of its tags' lists, are
 # considered for "related": enough to fill RELATED_COUNT, and linear in the
 # number of events however common a tag is.
@@ -201,6 +205,42 @@ class SiteData:
         for number, citation in enumerate(event.citations, start=1):
             first.setdefault(citation.source, number)
         return [(self.sources[key], number) for key, number in first.items()]
+
+    def source_groups(self, event: Event) -> list[tuple[Source, list[tuple[int, Citation]]]]:
+        """The event's sources, each once in order of first citation, with its citations under it
+        (each with its 1-based number in the event's list, which its anchors use)."""
+        groups: dict[str, list[tuple[int, Citation]]] = {}
+        for number, citation in enumerate(event.citations, start=1):
+            groups.setdefault(citation.source, []).append((number, citation))
+        return [(self.sources[key], cited) for key, cited in groups.items()]
+
+    @cached_property
+    def common_tags(self) -> frozenset[tuple[str, str]]:
+        """Topics and actors on more than COMMON_SHARE of the events."""
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        for event in self.timeline.events:
+            for tag in _tags(event):
+                counts[tag] += 1
+        limit = COMMON_SHARE * len(self.timeline.events)
+        return frozenset(tag for tag, count in counts.items() if count > limit)
+
+    def card_tags(self, event: Event) -> list[tuple[str, Term]]:
+        """At most CARD_TAGS of the event's tags for its index card, topics first, common ones left out."""
+        tags = [("topic", self.topics[key]) for key in event.topics if ("t", key) not in self.common_tags]
+        tags += [("actor", self.actors[key]) for key in event.actors if ("a", key) not in self.common_tags]
+        return tags[:CARD_TAGS]
+
+    @cached_property
+    def chapters(self) -> dict[str, tuple[list[Event], list[Event], list[Event]]]:
+        """Each era's events as a reader meets them: its own confirmed events, then (folded) the
+        background it refers to and the unconfirmed reports, each group in reading order."""
+        groups = {}
+        for era_id, events in self.by_era.items():
+            background = [e for e in events if e.background]
+            unconfirmed = [e for e in events if e.unconfirmed and not e.background]
+            own = [e for e in events if not e.background and not e.unconfirmed]
+            groups[era_id] = (own, background, unconfirmed)
+        return groups
 
     def citing_events(self, source_id: str) -> list[Event]:
         seen: dict[str, Event] = {}
