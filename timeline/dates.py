@@ -69,6 +69,14 @@ class PartialDate:
         return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
 
     @property
+    def short(self) -> str:
+        """The compact form: 2014 / Mar 2014 / 4 Mar 2014."""
+        if self.month is None:
+            return str(self.year)
+        month = MONTH_NAMES[self.month][:3]
+        return f"{month} {self.year}" if self.day is None else f"{self.day} {month} {self.year}"
+
+    @property
     def display(self) -> str:
         """The form a reader sees: 2014 / March 2014 / 4 March 2014."""
         if self.month is None:
@@ -100,3 +108,9 @@ def display_range(start: PartialDate, end: PartialDate | None) -> str:
         head = start.display.rsplit(" ", 1)[0]
         return f"{head} – {end.display}"
     return f"{start.display} – {end.display}"
+
+
+def year_span(dates: list[PartialDate]) -> str:
+    """The years some dates cover, as a reader says them: "2016" or "1945–2013"."""
+    first, last = min(d.year for d in dates), max(d.year for d in dates)
+    return str(first) if first == last else f"{first}–{last}"

@@ -84,6 +84,7 @@ def event_record(data: SiteData, event: Event) -> dict[str, Any]:
         "status": event.status,
         "status_note": event.status_note,
         "title": event.title,
+        "key": event.key,
         "summary": event.summary,
         "summary_html": str(markup.render(event.summary)),
         "topics": [{"id": key, "label": data.topics[key].label} for key in event.topics],
@@ -92,6 +93,7 @@ def event_record(data: SiteData, event: Event) -> dict[str, Any]:
             {
                 "source": {
                     "id": source.id,
+                    "name": source.name,
                     "title": source.title,
                     "publisher": source.publisher,
                     "published": source.published.iso,
@@ -132,6 +134,7 @@ def events_json(data: SiteData) -> str:
                 "url": f"sources/{s.id}/",
                 "file": f"sources/{s.id}/{s.archived_name}",
                 "sha256": data.seeds.sha256(s.file),
+                "name": s.name,
                 "title": s.title,
                 "publisher": s.publisher,
                 "published": _date(s.published),

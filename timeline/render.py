@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import escape
 
 from . import assets, exports, files, handbook, markup, overview, provenance, reading
-from .dates import PartialDate, display_range
+from .dates import PartialDate, display_range, year_span
 from .model import Event, Source
 from .schema import load_schema
 from .site import SiteData
@@ -88,6 +88,9 @@ def environment(templates: Path) -> Environment:
     )
     env.filters["markdown"] = markup.render
     env.globals["date_range"] = display_range
+    env.globals["short_span"] = lambda events: year_span(
+        [e.date for e in events] + [e.end for e in events if e.end]
+    )
     env.globals["text_fragment"] = provenance.text_fragment
     env.globals["report_problem_url"] = provenance.report_problem_url
     env.globals["issue_form_url"] = provenance.issue_form_url

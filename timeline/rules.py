@@ -433,7 +433,7 @@ def withdrawals(ctx: Context) -> Iterator[Problem]:
                 )
 
 
-_NUMBER = re.compile(r"(?<![A-Za-z])\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"(?<![A-Za-z\d])\d+(?:[.,]\d+)*")
 
 
 def _figures(text: str) -> Iterator[str]:

@@ -236,9 +236,10 @@ class SiteData:
         background it refers to and the unconfirmed reports, each group in reading order."""
         groups = {}
         for era_id, events in self.by_era.items():
-            background = [e for e in events if e.background]
+            # A key event is never folded away, even when it is background (the invasion of Ukraine).
+            background = [e for e in events if e.background and not e.key]
             unconfirmed = [e for e in events if e.unconfirmed and not e.background]
-            own = [e for e in events if not e.background and not e.unconfirmed]
+            own = [e for e in events if (e.key or not e.background) and not e.unconfirmed]
             groups[era_id] = (own, background, unconfirmed)
         return groups
 

@@ -148,10 +148,17 @@ function startFilters() {
       li.hidden = !match;
       if (match) shown += 1;
     }
-    for (const group of document.querySelectorAll(".era, .background")) {
-      group.hidden = !group.querySelector(".event-list > li:not([hidden])");
-    }
     const active = chips.filter((c) => c.getAttribute("aria-pressed") === "true");
+    for (const group of document.querySelectorAll(".era, .fold")) {
+      group.hidden = !group.querySelector(".event-list > li:not([hidden])");
+      // A match inside a folded group (background, unconfirmed) is shown, not left behind a click.
+      if (active.length && group.matches(".fold") && !group.hidden) group.open = true;
+    }
+    for (const count of document.querySelectorAll("[data-chapter-count]")) {
+      const total = Number(count.dataset.total);
+      const visible = events.filter((li) => !li.hidden && li.querySelector("article").dataset.era === count.dataset.chapterCount).length;
+      count.textContent = active.length ? `${visible} of ${total} events` : `${total} events`;
+    }
     showAll.hidden = !active.length;
     if (announce) {
       status.textContent = active.length
