@@ -284,7 +284,7 @@ def test_the_first_screen_states_the_story_with_the_whole_overview(browser, site
         assert box, selector
         return box["y"] + box["height"]
 
-    assert page.locator("h1").inner_text().startswith("As its allies sanctioned Russia")
+    assert page.locator("h1").inner_text().startswith("Japan joined G7 moves against Russia")
     points = page.locator(".brief-points > li")
     assert 3 <= points.count() <= 5
     assert bottom(".brief-points > li:last-child") <= fold
@@ -317,7 +317,7 @@ def test_print_starts_with_the_story_and_prints_real_addresses(browser, site):
     page.emulate_media(media="print")
     reader = pypdf.PdfReader(io.BytesIO(page.pdf(format="A4")))
     first = " ".join(reader.pages[0].extract_text().split())
-    assert "As its allies sanctioned Russia" in first
+    assert "Japan joined G7 moves against Russia" in first
     assert "In brief" in first or "IN BRIEF" in first
     assert "Crimea, 2014" in first  # the first chapter starts on page 1
     everything = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
@@ -328,3 +328,24 @@ def test_print_starts_with_the_story_and_prints_real_addresses(browser, site):
     # Folded groups print open.
     assert "Reported refusal by Japan" in everything
     context.close()
+
+
+@pytest.mark.browser
+def test_filtering_opens_the_folds_it_matches_and_counts_each_chapter(browser, site, built_site):
+    import json
+
+    events = json.loads((built_site / "events.json").read_text())["events"]
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(site + "index.html?topic=lng")
+    unconfirmed = page.locator("#chapter-bessent-2025 details.fold-unconfirmed")
+    assert unconfirmed.evaluate("d => d.open")  # CoinEpigraph's LNG reports are in it
+    assert page.locator("[id='event-coinepigraph-us-request-package-2025']").is_visible()
+    for era in ("crimea-2014", "bessent-2025"):
+        total = sum(e["era"]["id"] == era for e in events)
+        matching = sum(e["era"]["id"] == era and "lng" in [t["id"] for t in e["topics"]] for e in events)
+        count = page.locator(f"[data-chapter-count='{era}']").inner_text()
+        assert count == f"{matching} of {total} events", count
+    page.locator("[data-show-all]").click()
+    assert page.locator("[data-chapter-count='crimea-2014']").inner_text().endswith(" events")
+    assert " of " not in page.locator("[data-chapter-count='crimea-2014']").inner_text()
+    page.context.close()

@@ -80,7 +80,8 @@ def shot(page, name: str) -> None:
 def visible_event_ids(page) -> list[str]:
     return page.eval_on_selector_all(
         ".event-list > li:not([hidden]) article.event",
-        "els => els.filter(e => e.offsetParent).map(e => e.id.replace(/^event-/, ''))",
+        # Shown by the filters: neither the card nor its chapter or fold hidden (a fold may be closed).
+        "els => els.filter(e => !e.closest('[hidden]')).map(e => e.id.replace(/^event-/, ''))",
     )
 
 
