@@ -17,6 +17,7 @@ from .search import Reindex, SearchIndexError
 from .writer import WriteError, check_replaceable
 
 ROOT = Path(__file__).resolve().parent.parent
+FORM_PATH = ".github/ISSUE_TEMPLATE/propose-event.yml"
 
 OK, PROBLEMS, USAGE = 0, 1, 2
 INTERRUPTED, TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM  # as a shell reports them
@@ -128,6 +129,24 @@ def make_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=ROOT / "site", metavar="DIR", help="output folder (default: site/)"
     )
     serve_parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
+    propose_parser = commands.add_parser(
+        "propose",
+        help="add the event proposed in an issue form's Markdown to events.yaml, if it checks",
+        description='Read the Markdown of an issue written with the "Propose an event" form, insert '
+        "the event into events.yaml in date order within its chapter (and a new document into seeds/), "
+        "run the check, and write only when it passes. --form writes the form itself instead.",
+    )
+    propose_parser.add_argument("body", nargs="?", type=Path, metavar="ISSUE_BODY_FILE")
+    propose_parser.add_argument("--data", type=Path, default=ROOT / "events.yaml", metavar="FILE")
+    propose_parser.add_argument(
+        "--report", type=Path, metavar="FILE", help="write the comment for the issue (Markdown) here too"
+    )
+    propose_parser.add_argument(
+        "--form",
+        action="store_true",
+        help=f"write {FORM_PATH} from events.yaml: its dropdowns list the chapters, topics, actors "
+        "and sources",
+    )
     check_parser = commands.add_parser(
         "check",
         help="validate events.yaml and the sources without writing anything",
@@ -190,6 +209,59 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         checked = check(project.data, project.seeds)
     return report(checked, display_path(args.data), args.format, args.strict)
+
+
+def run_propose(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`propose --form`: write the issue form. `propose BODY`: the proposal, checked, written."""
+    from . import propose
+    from .changes import document_of, summary
+
+    data_text = read_bytes(args.data)[0].decode("utf-8", "replace")
+    document = document_of(data_text)
+    if document is None:
+        say(
+            f"error: {display_path(args.data)} does not load; run `python build.py check` to see why",
+            error=True,
+        )
+        return PROBLEMS
+    if args.form:
+        target = args.data.parent / FORM_PATH
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(propose.form_yaml(document.data), encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
+        say(f"wrote {display_path(target)}")
+        return OK
+    if args.body is None:
+        parser.error("propose needs ISSUE_BODY_FILE (or --form)")
+    raw, size = read_bytes(args.body)
+    if size > propose.MAX_BODY:
+        raise InputError(f"{args.body} is larger than an issue can be")
+    seeds = args.data.parent / "seeds"
+    try:
+        result = propose.propose(raw.decode("utf-8", "replace"), data_text, seeds)
+    except AssertionError as exc:  # the emitter's output did not read back: our bug, said in one line
+        raise InputError(f"cannot add the proposal: {exc}") from None
+    comment = propose.report(result, summary(data_text, result.text) if result.ok else "")
+    if result.ok:
+        try:
+            propose.write(result, args.data, seeds)
+        except OSError as exc:
+            raise InputError(f"cannot write the proposal: {exc.strerror or exc}") from None
+    if args.report is not None:
+        try:
+            args.report.write_text(comment, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {args.report}: {exc.strerror or exc}") from None
+    if result.ok:
+        added = f" and seeds/{result.seed[0]}" if result.seed else ""
+        say(f"{display_path(args.data)}: event '{result.event_id}' added{added} — OK")
+        return OK
+    for where, message in result.problems:
+        say(f"{where}: error: {message}")
+    say(f"{plural(len(result.problems), 'problem')} in the proposal; nothing was written")
+    return PROBLEMS
 
 
 # build.py's pipeline: (project, output folder, strict, log, the preview's memo) -> what the check found.
@@ -318,6 +390,8 @@ def _run(
                 return PROBLEMS
             say(summary(before, now))
             return OK
+        if args.command == "propose":
+            return run_propose(args, parser)
         if args.command in ("build", "serve"):
             if build is None or refresh is None:
                 parser.error(f"the {args.command} command runs from build.py")
