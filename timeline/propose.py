@@ -261,6 +261,9 @@ def slug(text: str, limit: int = 60) -> str:
         if len(candidate) > limit:
             break
         result = candidate
+    # "…-visit-russia-in-the" reads better without the words left dangling by the cut
+    while re.search(r"-(a|an|and|at|by|for|in|of|on|or|the|to|with)$", result):
+        result = result.rsplit("-", 1)[0]
     return result
 
 
@@ -375,9 +378,10 @@ def insertion(text: str, key: str, after: int | None) -> tuple[int, int]:
 
 
 def event_position(text: str, era: str, date: PartialDate | None) -> tuple[int, int, bool]:
-    """Where a new event of `era` dated `date` goes: after the last event of its chapter dated on
-    or before it (ties keep the file's order), else before the chapter's first event, else after
-    the last event. The line index, the dash column, and whether it goes before an item."""
+    """Where a new event of `era` dated `date` goes: before the first event of its chapter that
+    starts later (after those of the same date: ties keep the file's order), else after the
+    chapter's last event, else (a chapter without events) after the last event. The line index,
+    the dash column, and whether the block goes before an item (set off below) or after one."""
     found = _items(text, "events")
     if not found or not found[0]:
         raise InputError("events.yaml has no 'events:' list to add to")
@@ -387,19 +391,22 @@ def event_position(text: str, era: str, date: PartialDate | None) -> tuple[int, 
     if not same:
         line, dash = insertion(text, "events", None)
         return line, dash, False
-    earlier = []
+    later = None
     for n in same:
         try:
             when = PartialDate.parse(_field(items[n], "date") or "")
         except DateError:
             continue
-        if date is not None and when.first_day <= date.first_day:
-            earlier.append(n)
-    if earlier:
-        line, dash = insertion(text, "events", earlier[-1])
+        if date is not None and when.first_day > date.first_day:
+            later = n
+            break
+    if later is None:
+        line, dash = insertion(text, "events", same[-1])
         return line, dash, False
-    first = items[same[0]]
-    return first.start_mark.line, _dash_column(lines, first), True
+    if later == same[0]:  # the chapter's first: below any comment that heads the chapter
+        return items[later].start_mark.line, _dash_column(lines, items[later]), True
+    line, dash = insertion(text, "events", later - 1)  # above any comment that heads the next one
+    return line, dash, False
 
 
 def insert(text: str, line: int, block: Block, before_item: bool) -> str:
@@ -542,7 +549,9 @@ def _message(problem: Problem) -> str:
 def _prove(text: str, event: dict[str, Any], source: dict[str, Any] | None) -> None:
     """Read the new file back: the event (and source) must be exactly what was meant. A value
     the emitter wrote wrong would be a bug here, never the editor's to fix: so it is an error."""
-    document, _ = load(decode(text.encode("utf-8"))[0] or "")
+    document, problems = load(decode(text.encode("utf-8"))[0] or "")
+    if problems:
+        return  # a character no text may hold: the check refuses the proposal, at its field
     ok = document is not None
     if ok:
         assert document is not None
@@ -621,7 +630,10 @@ def report(result: Result, summary: str = "") -> str:
                 _fenced(visible(result.address)),
             ]
         return "\n".join(lines).strip() + "\n"
-    problems = "\n".join(f"{where}: {visible(message)}" for where, message in result.problems)
+    problems = "\n".join(
+        "\n".join(visible(line) for line in f"{where}: {message}".split("\n"))
+        for where, message in result.problems
+    )
     return (
         "<!-- propose-event -->\n"
         f"**Your proposal cannot be added yet: {plural(len(result.problems), 'problem')} "
