@@ -147,6 +147,22 @@ def make_parser() -> argparse.ArgumentParser:
         help=f"write {FORM_PATH} from events.yaml: its dropdowns list the chapters, topics, actors "
         "and sources",
     )
+    review_parser = commands.add_parser(
+        "review",
+        help="write the pull request's preview comment: check, corrections rules, events, new addresses",
+        description="Check events.yaml (as a pull request has it) strictly and against its version at "
+        "REVISION, and write the Markdown of the pull request's sticky comment: the check's result, the "
+        "correction-history and withdrawal rules' result, the events added, changed and removed (linked "
+        "into the preview), and the external addresses the change adds. With --site, also vet the site "
+        "the pull request's CI built before it is published as the preview (exit status 1 if refused).",
+    )
+    review_parser.add_argument(
+        "base", metavar="REVISION", help="the pull request's base, such as origin/main"
+    )
+    review_parser.add_argument("--data", type=Path, default=ROOT / "events.yaml", metavar="FILE")
+    review_parser.add_argument("--preview", metavar="URL", help="the address of the pull request's preview")
+    review_parser.add_argument("--site", type=Path, metavar="DIR", help="the uploaded site to vet")
+    review_parser.add_argument("--out", type=Path, metavar="FILE", help="write the comment here")
     check_parser = commands.add_parser(
         "check",
         help="validate events.yaml and the sources without writing anything",
@@ -262,6 +278,40 @@ def run_propose(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         say(f"{where}: error: {message}")
     say(f"{plural(len(result.problems), 'problem')} in the proposal; nothing was written")
     return PROBLEMS
+
+
+def run_review(args: argparse.Namespace) -> int:
+    """`review`: the pull request's sticky comment, and whether its site may be published."""
+    from . import review
+    from .changes import at_revision
+
+    after = read_bytes(args.data)[0].decode("utf-8", "replace")
+    before = at_revision(args.base, args.data)
+    refused = None
+    if args.site is not None:
+        try:
+            review.vet_site(args.site)
+        except review.SiteRefused as exc:
+            refused = str(exc)
+        except OSError as exc:
+            refused = f"the uploaded site cannot be read ({exc.strerror or exc})"
+    try:
+        text = review.comment(
+            args.data, args.data.parent / "seeds", args.base, before, after, args.preview, refused
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if args.out is None:
+        say(text)
+    else:
+        try:
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    if refused:
+        say(f"error: {refused}; not published as the preview", error=True)
+        return PROBLEMS
+    return OK
 
 
 # build.py's pipeline: (project, output folder, strict, log, the preview's memo) -> what the check found.
@@ -390,6 +440,8 @@ def _run(
                 return PROBLEMS
             say(summary(before, now))
             return OK
+        if args.command == "review":
+            return run_review(args)
         if args.command == "propose":
             return run_propose(args, parser)
         if args.command in ("build", "serve"):
