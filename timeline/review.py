@@ -126,7 +126,10 @@ def comment(
     elif site_refused:
         lines.append(f"No preview: {changes.markdown_text(site_refused)}.")
     else:
-        lines.append("No preview yet: the site is published here once the pull request's CI has built it.")
+        lines.append(
+            "No preview: one is published for a branch of this repository once CI has built the site, "
+            'when the maintainers have turned previews on (README, "Previews of pull requests").'
+        )
     lines += ["", "### The check", ""]
     if failing:
         lines += [f"**Failed: {plural(len(plain.problems), 'problem')}** (`check --strict`):", ""]
