@@ -461,3 +461,23 @@ def test_the_written_event_passes_the_check_a_pull_request_runs(tmp_path):
     assert run_propose(folder, RECORDED / "new-document.md").returncode == 0
     checked = run("check", "--strict", "--base", "HEAD", "--data", str(folder / "events.yaml"))
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_handbooks_section_without_git_shows_what_the_issue_is_told(built_site):
+    """Its example messages are those the recorded broken proposals get, as the comment shows them."""
+    handbook = (ROOT / "site_src" / "contribute.md").read_text(encoding="utf-8")
+    section = handbook[handbook.index('<h2 id="without-git">') : handbook.index("## Before you start")]
+    example = section.split("```\n")[1].splitlines()
+    told = [
+        line.replace(": error:", ":", 1)
+        for name in ("unknown-topic.md", "quote-not-in-source.md", "date-wrong-form.md")
+        for line in BROKEN[name]
+    ]
+    assert example == told
+    assert "`propose-event`" in section
+    page = (built_site / "contribute" / "index.html").read_text(encoding="utf-8")
+    assert (
+        'href="https://github.com/example-newsroom/japan-russia-energy/issues/new?template=propose-event.yml"'
+        in page
+    )
+    assert (ROOT / ".github" / "ISSUE_TEMPLATE" / "propose-event.yml").is_file()
