@@ -63,7 +63,7 @@ test: $(TEST_READY) ## run the whole test suite, then lint (as CI does)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test-quick: $(TEST_READY) ## the fast tests only: no browser, nothing slow (about a minute)
+test-quick: $(TEST_READY) ## the quick run: every test but the browser tests and those marked slow
 	$(PY) -m pytest -q -m "not browser and not slow"
 
 fuzz: $(TEST_READY) ## fuzz the loader and the check with 5,000 generated inputs per test (a few minutes)
