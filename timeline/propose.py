@@ -431,7 +431,7 @@ class Result:
     address: str = ""  # where the proposer found a new document, for the reviewer
 
 
-def propose(body: str, data_text: str, seeds_folder: Path, issue: int | None = None) -> Result:
+def propose(body: str, data_text: str, seeds_folder: Path) -> Result:
     """The new events.yaml (and seed) for the issue's proposal, checked; or what to fix."""
     proposal = parse_body(body)
     values = proposal.values
