@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 
@@ -155,6 +156,7 @@ def test_the_preview_workflow_runs_only_trusted_code_and_reads_the_pull_request_
     assert f'select(.user.login == "github-actions[bot]" and (.body | startswith("{MARKER}")))' in scripts
     # Cleanup on close; a fork's preview label dropped on new commits.
     assert 'git rm -r --quiet "pr-preview/$NUMBER"' in scripts
+    assert scripts.count('bash "$GITHUB_WORKSPACE/.github/push-gh-pages.sh"') == 2
     assert "labels/preview" in scripts
     jobs = workflow["jobs"]
     assert jobs["comment"]["permissions"] == {
@@ -168,3 +170,42 @@ def test_pages_publishes_the_previews_only_from_the_gh_pages_branch():
     pages = (ROOT / ".github" / "workflows" / "pages.yml").read_text()
     assert "git archive origin/gh-pages pr-preview | tar -x -C site/" in pages
     assert pages.index("tar -x -C site/") < pages.index("upload-pages-artifact")
+
+
+def test_a_preview_is_pushed_on_top_of_another_pushed_meanwhile(tmp_path):
+    """Two pull requests' previews pushed at once: the later push rebases onto the earlier one's."""
+    script = ROOT / ".github" / "push-gh-pages.sh"
+
+    def git(folder, *args):
+        return subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+            cwd=folder, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", str(origin))
+    seed = tmp_path / "seed"
+    git(tmp_path, "init", "-q", str(seed))
+    git(seed, "commit", "-q", "--allow-empty", "-m", "previews")
+    git(seed, "push", "-q", str(origin), "HEAD:refs/heads/gh-pages")
+    clones = []
+    for number in (1, 2):
+        clone = tmp_path / f"pr{number}"
+        git(tmp_path, "clone", "-q", "--branch", "gh-pages", str(origin), str(clone))
+        (clone / "pr-preview" / str(number)).mkdir(parents=True)
+        (clone / "pr-preview" / str(number) / "index.html").write_text(f"preview {number}")
+        git(clone, "add", "-A")
+        git(clone, "commit", "-q", "-m", f"Preview of pull request #{number}")
+        clones.append(clone)
+    for clone in clones:
+        result = subprocess.run(
+            ["bash", str(script)], cwd=clone, capture_output=True, text=True, check=False,
+            env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+                 "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"},
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+    listed = git(
+        tmp_path, "--git-dir", str(origin), "ls-tree", "-r", "--name-only", "gh-pages"
+    ).stdout.split()
+    assert listed == ["pr-preview/1/index.html", "pr-preview/2/index.html"]
+    assert "rebasing" in result.stdout
