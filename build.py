@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build the sourced timeline: python build.py [build|check|serve] — see --help.
+"""Build the sourced timeline: python build.py [build|check|serve|changes|propose|review] — see --help.
 
 This file is the pipeline at a glance; the code of each stage is in timeline/.
 """

@@ -145,6 +145,14 @@ def which_or_skip(program: str) -> str:
     return found
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that drives Chromium is marked `browser`, marked by hand or not: the quick run
+    (make test-quick, `-m "not browser and not slow"`) must leave each of them out."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """Say where the browser tests left their screenshots."""
     folder = ROOT / "test-output" / "screenshots"

@@ -17,6 +17,7 @@ from .search import Reindex, SearchIndexError
 from .writer import WriteError, check_replaceable
 
 ROOT = Path(__file__).resolve().parent.parent
+FORM_PATH = ".github/ISSUE_TEMPLATE/propose-event.yml"
 
 OK, PROBLEMS, USAGE = 0, 1, 2
 INTERRUPTED, TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM  # as a shell reports them
@@ -128,6 +129,40 @@ def make_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=ROOT / "site", metavar="DIR", help="output folder (default: site/)"
     )
     serve_parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
+    propose_parser = commands.add_parser(
+        "propose",
+        help="add the event proposed in an issue form's Markdown to events.yaml, if it checks",
+        description='Read the Markdown of an issue written with the "Propose an event" form, insert '
+        "the event into events.yaml in date order within its chapter (and a new document into seeds/), "
+        "run the check, and write only when it passes. --form writes the form itself instead.",
+    )
+    propose_parser.add_argument("body", nargs="?", type=Path, metavar="ISSUE_BODY_FILE")
+    propose_parser.add_argument("--data", type=Path, default=ROOT / "events.yaml", metavar="FILE")
+    propose_parser.add_argument(
+        "--report", type=Path, metavar="FILE", help="write the comment for the issue (Markdown) here too"
+    )
+    propose_parser.add_argument(
+        "--form",
+        action="store_true",
+        help=f"write {FORM_PATH} from events.yaml: its dropdowns list the chapters, topics, actors "
+        "and sources",
+    )
+    review_parser = commands.add_parser(
+        "review",
+        help="write the pull request's preview comment: check, corrections rules, events, new addresses",
+        description="Check events.yaml (as a pull request has it) strictly and against its version at "
+        "REVISION, and write the Markdown of the pull request's sticky comment: the check's result, the "
+        "correction-history and withdrawal rules' result, the events added, changed and removed (linked "
+        "into the preview), and the external addresses the change adds. With --site, also vet the site "
+        "the pull request's CI built before it is published as the preview (exit status 1 if refused).",
+    )
+    review_parser.add_argument(
+        "base", metavar="REVISION", help="the pull request's base, such as origin/main"
+    )
+    review_parser.add_argument("--data", type=Path, default=ROOT / "events.yaml", metavar="FILE")
+    review_parser.add_argument("--preview", metavar="URL", help="the address of the pull request's preview")
+    review_parser.add_argument("--site", type=Path, metavar="DIR", help="the uploaded site to vet")
+    review_parser.add_argument("--out", type=Path, metavar="FILE", help="write the comment here")
     check_parser = commands.add_parser(
         "check",
         help="validate events.yaml and the sources without writing anything",
@@ -190,6 +225,93 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         checked = check(project.data, project.seeds)
     return report(checked, display_path(args.data), args.format, args.strict)
+
+
+def run_propose(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`propose --form`: write the issue form. `propose BODY`: the proposal, checked, written."""
+    from . import propose
+    from .changes import document_of, summary
+
+    data_text = read_bytes(args.data)[0].decode("utf-8", "replace")
+    document = document_of(data_text)
+    if document is None:
+        say(
+            f"error: {display_path(args.data)} does not load; run `python build.py check` to see why",
+            error=True,
+        )
+        return PROBLEMS
+    if args.form:
+        target = args.data.parent / FORM_PATH
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(propose.form_yaml(document.data), encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
+        say(f"wrote {display_path(target)}")
+        return OK
+    if args.body is None:
+        parser.error("propose needs ISSUE_BODY_FILE (or --form)")
+    raw, size = read_bytes(args.body)
+    if size > propose.MAX_BODY:
+        raise InputError(f"{args.body} is larger than an issue can be")
+    seeds = args.data.parent / "seeds"
+    try:
+        result = propose.propose(raw.decode("utf-8", "replace"), data_text, seeds)
+    except AssertionError as exc:  # the emitter's output did not read back: our bug, said in one line
+        raise InputError(f"cannot add the proposal: {exc}") from None
+    comment = propose.report(result, summary(data_text, result.text) if result.ok else "")
+    if result.ok:
+        try:
+            propose.write(result, args.data, seeds)
+        except OSError as exc:
+            raise InputError(f"cannot write the proposal: {exc.strerror or exc}") from None
+    if args.report is not None:
+        try:
+            args.report.write_text(comment, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {args.report}: {exc.strerror or exc}") from None
+    if result.ok:
+        added = f" and seeds/{result.seed[0]}" if result.seed else ""
+        say(f"{display_path(args.data)}: event '{result.event_id}' added{added} — OK")
+        return OK
+    for where, message in result.problems:
+        say(f"{where}: error: {message}")
+    say(f"{plural(len(result.problems), 'problem')} in the proposal; nothing was written")
+    return PROBLEMS
+
+
+def run_review(args: argparse.Namespace) -> int:
+    """`review`: the pull request's sticky comment, and whether its site may be published."""
+    from . import review
+    from .changes import at_revision
+
+    after = read_bytes(args.data)[0].decode("utf-8", "replace")
+    before = at_revision(args.base, args.data)
+    refused = None
+    if args.site is not None:
+        try:
+            review.vet_site(args.site)
+        except review.SiteRefused as exc:
+            refused = str(exc)
+        except OSError as exc:
+            refused = f"the uploaded site cannot be read ({exc.strerror or exc})"
+    try:
+        text = review.comment(
+            args.data, args.data.parent / "seeds", args.base, before, after, args.preview, refused
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if args.out is None:
+        say(text)
+    else:
+        try:
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    if refused:
+        say(f"error: {refused}; not published as the preview", error=True)
+        return PROBLEMS
+    return OK
 
 
 # build.py's pipeline: (project, output folder, strict, log, the preview's memo) -> what the check found.
@@ -318,6 +440,10 @@ def _run(
                 return PROBLEMS
             say(summary(before, now))
             return OK
+        if args.command == "review":
+            return run_review(args)
+        if args.command == "propose":
+            return run_propose(args, parser)
         if args.command in ("build", "serve"):
             if build is None or refresh is None:
                 parser.error(f"the {args.command} command runs from build.py")

@@ -35,10 +35,11 @@ def fields_table() -> str:
 
 
 REPORT_LINK = "<!-- report-problem-link -->"
+PROPOSE_LINK = "<!-- propose-event-link -->"
 
 
 def expand(markdown: str, repository: str | None = None) -> str:
-    """The handbook's generated parts: the fields table, and the link to the issue form."""
+    """The handbook's generated parts: the fields table, and the links to the issue forms."""
     if MARKER in markdown:
         markdown = markdown.replace(MARKER, fields_table())
     if REPORT_LINK in markdown:
@@ -46,4 +47,10 @@ def expand(markdown: str, repository: str | None = None) -> str:
 
         link = f"[the issue form]({issue_form_url(repository)})" if repository else "the issue form"
         markdown = markdown.replace(REPORT_LINK, link)
+    if PROPOSE_LINK in markdown:
+        from .provenance import issue_form_url
+
+        name = 'the "Propose an event" form'
+        link = f"[{name}]({issue_form_url(repository, 'propose-event.yml')})" if repository else name
+        markdown = markdown.replace(PROPOSE_LINK, link)
     return markdown

@@ -50,6 +50,7 @@ def report_problem_url(repository: str, event_id: str, title: str) -> str:
     return f"{repository}/issues/new?{query}"
 
 
-def issue_form_url(repository: str) -> str:
-    """The report-problem form with nothing filled in: the footer's way to report an error."""
-    return f"{repository}/issues/new?{urlencode({'template': ISSUE_TEMPLATE}, quote_via=quote)}"
+def issue_form_url(repository: str, template: str = ISSUE_TEMPLATE) -> str:
+    """An issue form with nothing filled in: by default the report-problem form, the footer's way
+    to report an error; the handbook also links to the "Propose an event" form."""
+    return f"{repository}/issues/new?{urlencode({'template': template}, quote_via=quote)}"
