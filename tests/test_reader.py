@@ -128,6 +128,82 @@ def test_search_results_work_by_keyboard_alone(open_page):
     assert page.locator("h1").inner_text()
 
 
+def search_for(page, query: str):
+    page.locator("#search-input").wait_for(state="visible")
+    page.locator("#search-input").fill(query)
+    page.locator("#search-results:not([hidden]) li").first.wait_for()
+    return page.locator("#search-results")
+
+
+def stays_hidden(page, panel) -> bool:
+    """Hidden now, and still after the focus and search handlers have had time to run."""
+    if not panel.is_hidden():
+        return False
+    page.wait_for_timeout(400)  # longer than the search's 150 ms debounce
+    return panel.is_hidden()
+
+
+def test_escape_closes_the_results_from_the_field_and_from_a_result_and_they_stay_closed(open_page):
+    page = open_page()
+    panel = search_for(page, "Bessent")
+    page.locator("#search-input").focus()
+    page.keyboard.press("Escape")
+    assert stays_hidden(page, panel)
+    assert page.evaluate("document.activeElement.id") == "search-input"
+
+    search_for(page, "Bessent")  # Escape in a search field also empties it: type again
+    page.keyboard.press("ArrowDown")
+    assert "/events/" in page.evaluate("document.activeElement.getAttribute('href')")
+    page.keyboard.press("Escape")  # focus returns to the field, which must not reopen the panel
+    assert page.evaluate("document.activeElement.id") == "search-input"
+    assert stays_hidden(page, panel)
+    assert page.locator("#search-input").input_value() == "Bessent"
+    page.locator("#search-input").click()  # a click in the field brings the results back
+    assert panel.is_visible()
+
+
+def test_tabbing_out_of_the_search_box_closes_the_results(open_page):
+    page = open_page()
+    panel = search_for(page, "Bessent")
+    page.locator("#search-input").focus()
+    page.keyboard.press("Shift+Tab")  # back to the site's name, out of the box
+    assert page.evaluate("document.activeElement.className") == "site-name"
+    assert stays_hidden(page, panel)
+
+    page.locator("#search-input").click()
+    assert panel.is_visible()
+    links = panel.locator("li a").count()
+    for _ in range(links):  # Tab walks through every result, the panel open all along
+        page.keyboard.press("Tab")
+        assert panel.is_visible()
+    page.keyboard.press("Tab")  # past the last result: out of the box
+    assert not page.evaluate("document.querySelector('[data-search]').contains(document.activeElement)")
+    assert stays_hidden(page, panel)
+
+
+# "embrace" is a word of one source's title ("Japan's embrace of Russia under threat ...") and
+# of no event's own title, summary or quotes: the 23 events citing that source used to be found
+# by it, since their pages name the source they cite.
+TITLE_ONLY_WORD = "embrace"
+
+
+def test_search_finds_an_event_by_its_own_words_not_by_the_title_of_a_source_it_cites(open_page, events):
+    own_words = [[e["title"], e["summary"], [c["quote"] for c in e["citations"]]] for e in events]
+    assert not any(TITLE_ONLY_WORD in json.dumps(words).lower() for words in own_words)
+    cite = [
+        e["id"]
+        for e in events
+        if any(TITLE_ONLY_WORD in c["source"]["title"].lower() for c in e["citations"])
+    ]
+    assert len(cite) > 1, "the word occurs in the title of a source that events cite"
+    page = open_page()
+    panel = search_for(page, TITLE_ONLY_WORD)
+    hrefs = panel.locator("li a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert hrefs, "the source whose title it is is found"
+    assert all("/sources/" in h for h in hrefs), hrefs
+    assert [h for h in hrefs if "/events/" in h] == []
+
+
 # ---- filters ------------------------------------------------------------------
 
 
