@@ -26,45 +26,13 @@ _CLOSERS = "\"'”’»)]"
 # end of the paragraph.
 _SENTENCE_END = re.compile(rf"[{_STOPS}]+[{re.escape(_CLOSERS)}]*(?=\s|$)")
 # Words whose full stop ends no sentence ("Mr. Abe", "U.S. sanctions" is caught as initials).
-_ABBREVIATIONS = frozenset(
-    [
-        "Mr",
-        "Mrs",
-        "Ms",
-        "Dr",
-        "St",
-        "No",
-        "Nos",
-        "Jan",
-        "Feb",
-        "Mar",
-        "Apr",
-        "Jun",
-        "Jul",
-        "Aug",
-        "Sep",
-        "Sept",
-        "Oct",
-        "Nov",
-        "Dec",
-        "Inc",
-        "Co",
-        "Corp",
-        "Ltd",
-        "Gov",
-        "Sen",
-        "Rep",
-        "Gen",
-        "Lt",
-        "Col",
-        "Prof",
-        "vs",
-        "etc",
-        "e.g",
-        "i.e",
-        "approx",
-    ]
-)
+# fmt: off
+_ABBREVIATIONS = frozenset((
+    "Mr", "Mrs", "Ms", "Dr", "St", "No", "Nos", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep",
+    "Sept", "Oct", "Nov", "Dec", "Inc", "Co", "Corp", "Ltd", "Gov", "Sen", "Rep", "Gen", "Lt", "Col",
+    "Prof", "vs", "etc", "e.g", "i.e", "approx",
+))
+# fmt: on
 _INITIALS = re.compile(r"(?:[A-Za-z]\.)*[A-Z]")
 
 
