@@ -8,11 +8,10 @@ request left 127.0.0.1. Screenshots of each state go to test-output/screenshots/
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ROOT, require_node_tool
+from conftest import ROOT
 
 pytestmark = [pytest.mark.browser]
 
@@ -317,37 +316,7 @@ def test_without_javascript_everything_is_listed_and_links_work(open_page, event
 
 
 # ---- accessibility ------------------------------------------------------------
-
-AUDITED = ["index.html", f"events/{BESSENT}/index.html", "sources/voa-2014-03-04/index.html",
-           "sources/index.html", "topics/lng/index.html", "about/index.html", "search"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def axe_source():
-    return require_node_tool("axe-core", "axe.min.js").read_text()
-
-
-@pytest.mark.parametrize("width", [375, 1280])
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("path", AUDITED)
-def test_axe_finds_no_violations(open_page, axe_source, path, scheme, width):
-    if path == "search":
-        page = open_page(width=width, scheme=scheme)
-        page.locator("#search-input").fill("Bessent")
-        page.locator("#search-results li a").first.wait_for()
-    else:
-        page = open_page(path, width=width, scheme=scheme)
-    # Evaluated by the browser's debugger, so the page's CSP (no inline script) still stands.
-    page.evaluate(axe_source)
-    result = page.evaluate(
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"
-    )
-    violations = [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
-        for v in result["violations"]
-    ]
-    shot(page, f"axe-{Path(path).parent.name or Path(path).stem}-{scheme}-{width}")
-    assert violations == []
+# axe on every kind of page, searching included: tests/test_axe.py.
 
 
 def test_reduced_motion_is_respected(open_page, site):
