@@ -8,11 +8,10 @@ request left 127.0.0.1. Screenshots of each state go to test-output/screenshots/
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ROOT, require_node_tool
+from conftest import ROOT
 
 pytestmark = [pytest.mark.browser]
 
@@ -129,6 +128,82 @@ def test_search_results_work_by_keyboard_alone(open_page):
     assert page.locator("h1").inner_text()
 
 
+def search_for(page, query: str):
+    page.locator("#search-input").wait_for(state="visible")
+    page.locator("#search-input").fill(query)
+    page.locator("#search-results:not([hidden]) li").first.wait_for()
+    return page.locator("#search-results")
+
+
+def stays_hidden(page, panel) -> bool:
+    """Hidden now, and still after the focus and search handlers have had time to run."""
+    if not panel.is_hidden():
+        return False
+    page.wait_for_timeout(400)  # longer than the search's 150 ms debounce
+    return panel.is_hidden()
+
+
+def test_escape_closes_the_results_from_the_field_and_from_a_result_and_they_stay_closed(open_page):
+    page = open_page()
+    panel = search_for(page, "Bessent")
+    page.locator("#search-input").focus()
+    page.keyboard.press("Escape")
+    assert stays_hidden(page, panel)
+    assert page.evaluate("document.activeElement.id") == "search-input"
+
+    search_for(page, "Bessent")  # Escape in a search field also empties it: type again
+    page.keyboard.press("ArrowDown")
+    assert "/events/" in page.evaluate("document.activeElement.getAttribute('href')")
+    page.keyboard.press("Escape")  # focus returns to the field, which must not reopen the panel
+    assert page.evaluate("document.activeElement.id") == "search-input"
+    assert stays_hidden(page, panel)
+    assert page.locator("#search-input").input_value() == "Bessent"
+    page.locator("#search-input").click()  # a click in the field brings the results back
+    assert panel.is_visible()
+
+
+def test_tabbing_out_of_the_search_box_closes_the_results(open_page):
+    page = open_page()
+    panel = search_for(page, "Bessent")
+    page.locator("#search-input").focus()
+    page.keyboard.press("Shift+Tab")  # back to the site's name, out of the box
+    assert page.evaluate("document.activeElement.className") == "site-name"
+    assert stays_hidden(page, panel)
+
+    page.locator("#search-input").click()
+    assert panel.is_visible()
+    links = panel.locator("li a").count()
+    for _ in range(links):  # Tab walks through every result, the panel open all along
+        page.keyboard.press("Tab")
+        assert panel.is_visible()
+    page.keyboard.press("Tab")  # past the last result: out of the box
+    assert not page.evaluate("document.querySelector('[data-search]').contains(document.activeElement)")
+    assert stays_hidden(page, panel)
+
+
+# "embrace" is a word of one source's title ("Japan's embrace of Russia under threat ...") and
+# of no event's own title, summary or quotes: the 23 events citing that source used to be found
+# by it, since their pages name the source they cite.
+TITLE_ONLY_WORD = "embrace"
+
+
+def test_search_finds_an_event_by_its_own_words_not_by_the_title_of_a_source_it_cites(open_page, events):
+    own_words = [[e["title"], e["summary"], [c["quote"] for c in e["citations"]]] for e in events]
+    assert not any(TITLE_ONLY_WORD in json.dumps(words).lower() for words in own_words)
+    cite = [
+        e["id"]
+        for e in events
+        if any(TITLE_ONLY_WORD in c["source"]["title"].lower() for c in e["citations"])
+    ]
+    assert len(cite) > 1, "the word occurs in the title of a source that events cite"
+    page = open_page()
+    panel = search_for(page, TITLE_ONLY_WORD)
+    hrefs = panel.locator("li a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert hrefs, "the source whose title it is is found"
+    assert all("/sources/" in h for h in hrefs), hrefs
+    assert [h for h in hrefs if "/events/" in h] == []
+
+
 # ---- filters ------------------------------------------------------------------
 
 
@@ -242,37 +317,7 @@ def test_without_javascript_everything_is_listed_and_links_work(open_page, event
 
 
 # ---- accessibility ------------------------------------------------------------
-
-AUDITED = ["index.html", f"events/{BESSENT}/index.html", "sources/voa-2014-03-04/index.html",
-           "sources/index.html", "topics/lng/index.html", "about/index.html", "search"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def axe_source():
-    return require_node_tool("axe-core", "axe.min.js").read_text()
-
-
-@pytest.mark.parametrize("width", [375, 1280])
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("path", AUDITED)
-def test_axe_finds_no_violations(open_page, axe_source, path, scheme, width):
-    if path == "search":
-        page = open_page(width=width, scheme=scheme)
-        page.locator("#search-input").fill("Bessent")
-        page.locator("#search-results li a").first.wait_for()
-    else:
-        page = open_page(path, width=width, scheme=scheme)
-    # Evaluated by the browser's debugger, so the page's CSP (no inline script) still stands.
-    page.evaluate(axe_source)
-    result = page.evaluate(
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"
-    )
-    violations = [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
-        for v in result["violations"]
-    ]
-    shot(page, f"axe-{Path(path).parent.name or Path(path).stem}-{scheme}-{width}")
-    assert violations == []
+# axe on every kind of page, searching included: tests/test_axe.py.
 
 
 def test_reduced_motion_is_respected(open_page, site):

@@ -756,6 +756,28 @@ MADE_LINKS = """links => links.map(a => [...a.attributes].map(x => `${x.name}=${
 MADE_LINK = r"class=tl-makelink href=\S+ onclick=void\(0\)"  # all TimelineJS gives a link it makes
 
 
+def test_timeline_json_lists_hostile_background_on_its_title_slide_as_text(tmp_path, timeline):
+    # Background from before the first chapter is listed on the title slide (timeline/exports.py):
+    # the hostile event-3, moved to before its chapters, is listed there as typed.
+    from timeline.site import SiteData
+
+    text = (HOSTILE / "events.yaml").read_text(encoding="utf-8")
+    moved = "    date: 2020-02-03\n    era: era-2\n    background: true\n"
+    assert moved in text
+    data = tmp_path / "events.yaml"
+    data.write_text(text.replace(moved, moved.replace("2020-02-03", "1999-02-03")), encoding="utf-8")
+    checked = check(data, HOSTILE / "seeds")
+    assert checked.errors == [], [p.message for p in checked.errors]
+    assert checked.timeline is not None
+    document = json.loads(exports.timeline_json(SiteData(checked.timeline, checked.seeds)))
+    listed = document["title"]["text"]["text"]
+    title = next(e.title for e in timeline.events if e.id == "event-3")
+    assert for_timelinejs(listed) == (
+        timeline.site.description + "Background, before the first chapter:" + f"3 February 1999: {title}"
+    )
+    assert "event-3" not in [slide["unique_id"] for slide in document["events"]]
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.parametrize("autolink", ["as built", "turned on"])

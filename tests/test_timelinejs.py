@@ -73,7 +73,27 @@ SLIDES = """slides => slides.map(slide => ({
     title: slide.classList.contains("tl-slide-titleslide"),
     headline: slide.querySelector(".tl-headline")?.textContent ?? null,
     date: slide.querySelector(".tl-headline-date")?.textContent ?? null,
+    paragraphs: [...slide.querySelectorAll(".tl-text-content p")].map(p => p.textContent),
+    links: [...slide.querySelectorAll(".tl-text-content a")].map(a => a.getAttribute("href")),
 }))"""
+
+# What the time axis shows before anyone touches it: the year labels and markers in view, with
+# their places, and the eras' labels.
+FIRST_VIEW = """() => {
+    const nav = document.querySelector("#timeline-embed .tl-timenav").getBoundingClientRect();
+    const inView = r => r.width > 0 && r.right > nav.left && r.left < nav.right;
+    const years = [...document.querySelectorAll("#timeline-embed .tl-timeaxis-major .tl-timeaxis-tick-text")]
+        .map(t => ({text: t.textContent.trim(), rect: t.getBoundingClientRect()}))
+        .filter(t => /^[0-9]{4}$/.test(t.text) && inView(t.rect))
+        .map(t => ({year: Number(t.text), x: t.rect.left + t.rect.width / 2}));
+    const markers = [...document.querySelectorAll("#timeline-embed .tl-timemarker")]
+        .map(m => ({id: m.id.replace(/-marker$/, ""), rect: m.getBoundingClientRect()}))
+        .filter(m => m.rect.right > nav.left && m.rect.left < nav.right)  // a point event may have no width
+        .map(m => ({id: m.id, x: m.rect.left}));
+    const eras = [...document.querySelectorAll("#timeline-embed .tl-timeera")]
+        .filter(e => inView(e.getBoundingClientRect())).map(e => e.textContent.trim());
+    return {years, markers, eras};
+}"""
 
 # A slide loads its media (images, embeds: requests that could leave the site)
 # only once it is shown or next to it, 1.2 s later (a constant in TimelineJS):
@@ -168,6 +188,8 @@ def test_timeline_json_renders_in_timelinejs(timelinejs_site: Path, serve, brows
             "#timeline-embed .tl-timeera-text", "es => es.map(e => e.textContent)"
         )
         if state["ready"]:
+            page.wait_for_timeout(MEDIA_DELAY_MS)  # TimelineJS's first move of the axis
+            first_view = page.evaluate(FIRST_VIEW)
             page.evaluate(VISIT_EVERY_SLIDE, len(slides))
             page.wait_for_timeout(MEDIA_DELAY_MS)
     finally:
@@ -183,13 +205,26 @@ def test_timeline_json_renders_in_timelinejs(timelinejs_site: Path, serve, brows
     assert console_errors == [], console_errors
     assert base + "timeline.json" in requests
 
-    # The site's title slide first, then exactly one slide per event.
+    # The site's title slide first, listing the background from before the first chapter, each
+    # with a link to its page; then exactly one slide per other event.
     title_slides = [slide for slide in slides if slide["title"]]
     event_slides = [slide for slide in slides if not slide["title"]]
     assert len(title_slides) == 1, title_slides
     assert slides[0]["title"], "the title slide is not first"
     assert plain(slides[0]["headline"]) == site["site"]["title"]
     assert len(slides) == 1 + len(exported["events"])
+    base_url = site["site"]["base_url"]
+    listed = [link.removeprefix(base_url + "events/").removesuffix("/") for link in slides[0]["links"]]
+    before = [event for event in site_events if event["id"] in listed]
+    assert [event["id"] for event in before] == listed
+    chapters = [event for event in site_events if event["id"] not in listed]
+    assert all(event["background"] for event in before)
+    first_chapter_day = min(event["date"]["iso"] for event in chapters if not event["background"])
+    assert all(
+        max(event["date"]["iso"], (event["end"] or {}).get("iso", "")) < first_chapter_day for event in before
+    )
+    assert len(before) >= 4  # 1945, 2011, 2012, 2013
+    site_events = chapters
     assert len(event_slides) == len(site_events)
 
     # TimelineJS sorts by date, renames a duplicate unique_id and silently skips
@@ -206,3 +241,33 @@ def test_timeline_json_renders_in_timelinejs(timelinejs_site: Path, serve, brows
         assert plain(slide["headline"]) == event["title"], event["id"]
         # The slide shows our own wording of the date, ranges included, once.
         assert slide["date"] == event["display_date"], (event["id"], slide["date"])
+        # Each source once, with every quote taken from it; then a link to the event's page.
+        sources = list(dict.fromkeys(c["source"]["id"] for c in event["citations"]))
+        lines = [p for p in slide["paragraphs"] if p.startswith("Source: ")]
+        assert len(lines) == len(sources), (event["id"], lines)
+        for line, source in zip(lines, sources, strict=True):
+            quotes = [c["quote"] for c in event["citations"] if c["source"]["id"] == source]
+            assert line.endswith(": " + " ".join(f"“{quote}”" for quote in quotes)), (event["id"], line)
+        assert slide["links"][-1] == f"{base_url}events/{event['id']}/", event["id"]
+
+    # A slide quoting one source several times names it once (the real site has such slides).
+    several = [
+        e for e in site_events if len({c["source"]["id"] for c in e["citations"]}) < len(e["citations"])
+    ]
+    assert several, "no event quotes one source twice"
+
+    # The first view is the first chapter: TimelineJS centres its axis on the earliest slide, with
+    # half a screen of earlier years to its left (a quarter of the whole span, its default zoom).
+    # Right of that slide, every year labelled is a year of the chapters; left of it, no more
+    # than that lead-in; every marker in view is an event of the chapters.
+    first_year = int(first_chapter_day[:4])
+    last_year = max(int(((e["end"] or e["date"])["iso"])[:4]) for e in site_events)
+    first_marker = next((m for m in first_view["markers"] if m["id"] == site_events[0]["id"]), None)
+    assert first_marker, f"the first slide {site_events[0]['id']} is not in the first view: {first_view}"
+    right = [y["year"] for y in first_view["years"] if y["x"] >= first_marker["x"]]
+    left = [y["year"] for y in first_view["years"] if y["x"] < first_marker["x"]]
+    assert right, first_view
+    assert all(first_year <= year <= last_year for year in right), first_view["years"]
+    assert all(year >= first_year - (last_year - first_year + 3) // 4 for year in left), first_view["years"]
+    assert {m["id"] for m in first_view["markers"]} <= {e["id"] for e in site_events}
+    assert first_view["eras"][:1] == [site["eras"][0]["title"]], first_view["eras"]

@@ -284,21 +284,56 @@ def _after(data: SiteData, event: Event) -> str:
     return f" (after {display_range(before.date, before.end)})"
 
 
+def _timelinejs_sources(data: SiteData, event: Event) -> str:
+    """One line per source, whatever the number of its quotes: its name and date, then each
+    quote the event takes from it."""
+    quotes: dict[str, list[str]] = {}
+    for citation in event.citations:
+        quotes.setdefault(citation.source, []).append(citation.quote)
+    lines = []
+    for source_id, said in quotes.items():
+        source = data.sources[source_id]
+        quoted = " ".join(f"“{escape(quote)}”" for quote in said)
+        lines.append(f"<p>Source: {escape(source.name)}, {escape(source.published.display)}: {quoted}</p>")
+    return "".join(lines)
+
+
+def _timelinejs_link(data: SiteData, event: Event) -> str:
+    """A link back to the event's page, where each quote is shown in its source."""
+    address = escape(data.timeline.site.base_url + _event_url(event))
+    return f'<p><a href="{address}">This event on the site</a>, with each quote in its source.</p>'
+
+
+def _before_the_chapters(data: SiteData) -> list[Event]:
+    """Background events that end before the first chapter's own events begin."""
+    starts = [span[0] for span in data.era_spans.values() if span is not None]
+    if not starts:
+        return []
+    first = min(starts)
+    return [e for e in data.chronological if e.background and (e.end or e.date).last_day < first]
+
+
 def timeline_json(data: SiteData) -> str:
     timeline = data.timeline
+    # TimelineJS 3.9 opens with its time axis centred on the earliest slide, half a screen of
+    # earlier years to its left, over a quarter of the whole span: a background event of 1945
+    # made the first view 1927-1963, with none of the story in sight. The background from
+    # before the chapters is told on the title slide instead (each with a link to its page), so
+    # the first view is the first chapter. (Where to start is an embed's option, start_at_slide,
+    # not the data's.)
+    before = _before_the_chapters(data)
     events = []
     for event in data.chronological:
-        sources = "; ".join(
-            f"{data.sources[c.source].publisher}, {data.sources[c.source].published.display}"
-            for c in event.citations
-        )
+        if event in before:
+            continue
         text = str(markup.render(event.summary))
         if event.unconfirmed:
             text += f"<p><strong>Unconfirmed.</strong> {escape(event.status_note or '')}</p>"
-        text += f"<p>Source: {escape(sources)}</p>"
+        text += _timelinejs_sources(data, event)
         for entry in event.history:
             when = f"{entry.verb} on {entry.date.display}"
             text += f"<p><em>{escape(when)}:</em> {escape(entry.note)}</p>"
+        text += _timelinejs_link(data, event)
         record: dict[str, Any] = {
             "unique_id": event.id,
             # TimelineJS orders slides by this date alone: an event read after another (sort_after)
@@ -331,11 +366,19 @@ def timeline_json(data: SiteData) -> str:
                 "text": {"headline": _timelinejs_html(escape(era.title))},
             }
         )
+    background = ""
+    if before:
+        items = "".join(
+            f"<li>{escape(display_range(e.date, e.end))}: "
+            f'<a href="{escape(timeline.site.base_url + _event_url(e))}">{escape(e.title)}</a></li>'
+            for e in before
+        )
+        background = f"<p>Background, before the first chapter:</p><ul>{items}</ul>"
     document = {
         "title": {
             "text": {
                 "headline": _timelinejs_html(escape(timeline.site.title)),
-                "text": _timelinejs_html(f"<p>{escape(timeline.site.description)}</p>"),
+                "text": _timelinejs_html(f"<p>{escape(timeline.site.description)}</p>" + background),
             },
             "autolink": False,
         },

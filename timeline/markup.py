@@ -93,9 +93,17 @@ def render(text: str) -> Markup:
     return Markup(_folder_links(_sanitize(_to_html(text), _TAGS)))
 
 
+# On a page of site_src/, code blocks and tables scroll sideways when wider than the screen (the
+# stylesheet's .prose rules): a region that scrolls must be reachable by keyboard, or a reader
+# without a mouse cannot see the rest of it (WCAG 2.1.1; axe's scrollable-region-focusable).
+# Added after sanitizing, which leaves these tags without attributes.
+_SCROLLING = re.compile(r"<(pre|table)>")
+
+
 def render_page(text: str) -> Markup:
     """A page of site_src/ (about, methodology): headings and tables allowed too."""
-    return Markup(_folder_links(_sanitize(_to_html(text), _PAGE_TAGS)))
+    html = _folder_links(_sanitize(_to_html(text), _PAGE_TAGS))
+    return Markup(_SCROLLING.sub(r'<\1 tabindex="0">', html))
 
 
 class _LinkCollector(HTMLParser):

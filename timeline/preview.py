@@ -127,6 +127,7 @@ class PreviewServer(LiveReloadServer):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.build_delay = _POLL_SECONDS
         self.failure: bytes | None = None
+        self.error_handler = self._error_page
         # Bound now, before the first build, so a busy port is said at once; MkDocs binds in
         # serve(), after the build, and these two are then no-ops.
         try:
@@ -184,6 +185,14 @@ class PreviewServer(LiveReloadServer):
             )
             return [body]
         return super().serve_request(environ, respond)
+
+    def _error_page(self, code: int) -> bytes | None:
+        """A missing page answers 404 with the site's 404.html, as GitHub Pages does (MkDocs sends
+        the status it gives this page), so that page can be seen and tested here."""
+        if code != 404:
+            return None
+        page = self._serve_file("/404.html", lambda *_: None)
+        return b"".join(page) if page is not None else None
 
     def _serve_request(self, environ, start_response):  # type: ignore[no-untyped-def]
         # PEP 3333 hands the path over as Latin-1; the browser sent UTF-8.

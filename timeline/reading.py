@@ -4,6 +4,9 @@ The reading view shows the article (within its `body` bounds) as
 paragraphs; the page chrome before and after is kept, folded away. Cited
 passages are cut into segments at paragraph edges and where passages
 overlap, so each piece of text is printed once, escaped by the template.
+Each passage's "cited by" link goes where the sentence holding the passage's
+end ends (after its closing quotation marks), or at the end of the paragraph:
+never inside a sentence, where it would read as part of the source's words.
 """
 
 from __future__ import annotations
@@ -17,13 +20,28 @@ from .site import CitedPassage
 
 _LINE = re.compile(r"[^\n]+")
 
+_STOPS = ".!?…"
+_CLOSERS = "\"'”’»)]"
+# A sentence's end: its stop(s), any closing quotation marks and brackets, then white space or the
+# end of the paragraph.
+_SENTENCE_END = re.compile(rf"[{_STOPS}]+[{re.escape(_CLOSERS)}]*(?=\s|$)")
+# Words whose full stop ends no sentence ("Mr. Abe", "U.S. sanctions" is caught as initials).
+# fmt: off
+_ABBREVIATIONS = frozenset((
+    "Mr", "Mrs", "Ms", "Dr", "St", "No", "Nos", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep",
+    "Sept", "Oct", "Nov", "Dec", "Inc", "Co", "Corp", "Ltd", "Gov", "Sen", "Rep", "Gen", "Lt", "Col",
+    "Prof", "vs", "etc", "e.g", "i.e", "approx",
+))
+# fmt: on
+_INITIALS = re.compile(r"(?:[A-Za-z]\.)*[A-Z]")
+
 
 @dataclass(frozen=True)
 class Segment:
     text: str
     marked: bool = False  # whether a cited passage covers this text
     anchors: tuple[str, ...] = ()  # passages whose first span starts here
-    ends: tuple[CitedPassage, ...] = ()  # passages whose last span ends here
+    ends: tuple[CitedPassage, ...] = ()  # passages whose "cited by" link follows this segment
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,41 @@ def _lines(original: str, start: int, end: int) -> list[tuple[int, int]]:
     return lines
 
 
+def _ends_no_sentence(original: str, line_start: int, stop: int, after: int, limit: int) -> bool:
+    """Whether the stop at `stop` is an abbreviation's or an initial's, or the text goes on in
+    lower case after it ("e.g. the", "… and then"): then the sentence has not ended."""
+    word_start = stop
+    while word_start > line_start and not original[word_start - 1].isspace():
+        word_start -= 1
+    word = original[word_start:stop].lstrip("\"'“‘«([")
+    if word in _ABBREVIATIONS or _INITIALS.fullmatch(word):
+        return True
+    following = original[after:limit].lstrip()
+    return bool(following) and following[0].islower()
+
+
+def cited_by_place(original: str, end: int, regions: list[tuple[int, int]]) -> int:
+    """Where the "cited by" link of a passage ending at `end` goes: after the end of the sentence
+    holding it (after closing quotation marks and brackets), else at the end of its paragraph.
+    A paragraph is a line within its region (before, body, after), trimmed as `_lines` trims it."""
+    region_start, region_end = next((a, b) for a, b in regions if a < end <= b)
+    line_start = max(original.rfind("\n", 0, end) + 1, region_start)
+    newline = original.find("\n", end)
+    limit = min(region_end, len(original) if newline < 0 else newline)
+    while limit > end and original[limit - 1].isspace():
+        limit -= 1
+    # A passage may end with its sentence's stop or closing mark: look from before them.
+    at = end
+    while at > line_start and original[at - 1] in _STOPS + _CLOSERS:
+        at -= 1
+    for found in _SENTENCE_END.finditer(original, at, limit):
+        if found.end() < end:
+            continue  # a stop inside the passage's own final marks ("stay.” ”")
+        if not _ends_no_sentence(original, line_start, found.start(), found.end(), limit):
+            return found.end()
+    return limit
+
+
 class _Marks:
     """Every cited span's edges in text order, met by one sweep over the lines in text order.
 
@@ -72,16 +125,18 @@ class _Marks:
     of passages: a source cited 10,000 times costs 10,000 times one citation, not its square.
     """
 
-    def __init__(self, passages: list[CitedPassage]) -> None:
+    def __init__(self, original: str, passages: list[CitedPassage], regions: list[tuple[int, int]]) -> None:
         change: dict[int, int] = {}  # how many spans start at an offset, less those that end there
         self.anchors: dict[int, list[str]] = {}
-        self.ends: dict[int, list[CitedPassage]] = {}
+        self.ends: dict[int, list[CitedPassage]] = {}  # "cited by" links by the offset they follow
         for passage in passages:  # in text order, so each offset's lists keep that order
             for a, b in passage.spans:
                 change[a] = change.get(a, 0) + 1
                 change[b] = change.get(b, 0) - 1
             self.anchors.setdefault(passage.spans[0][0], []).append(passage.anchor)
-            self.ends.setdefault(passage.spans[-1][1], []).append(passage)
+            place = cited_by_place(original, passage.spans[-1][1], regions)
+            change.setdefault(place, 0)  # an edge, so that a segment ends there
+            self.ends.setdefault(place, []).append(passage)
         self._edges = sorted(change)
         self._change = change
         self._next = 0  # the first edge not yet passed
@@ -119,7 +174,7 @@ def read(source: Source, text: SourceText, passages: list[CitedPassage]) -> Read
     original = text.original
     body_start, body_end = _bounds(source, text)
     regions = [(0, body_start), (body_start, body_end), (body_end, len(original))]
-    marks = _Marks(passages)
+    marks = _Marks(original, passages, regions)
     number = 0
     parts: list[tuple[Paragraph, ...]] = []
     for start, end in regions:

@@ -68,8 +68,15 @@ async function startSearch() {
     }
   });
   document.addEventListener("click", (event) => { if (!box.contains(event.target)) close(); });
-  input.addEventListener("focus", () => {
-    load();
+  // Focus leaving the box (Tab or Shift+Tab past its ends, or a click elsewhere) closes the
+  // panel, so it never covers the page the reader moved on to. A click on a result's excerpt
+  // focuses the panel itself (tabIndex -1), which stays inside the box.
+  panel.tabIndex = -1;
+  box.addEventListener("focusout", (event) => { if (!box.contains(event.relatedTarget)) close(); });
+  // Focus alone never reopens the panel: Escape moves focus back to the field and must leave it
+  // closed. Typing (above) or a click in the field brings it back.
+  input.addEventListener("focus", () => { load(); });
+  input.addEventListener("click", () => {
     if (panel.childElementCount && input.value.trim()) panel.hidden = false;
   });
 }
