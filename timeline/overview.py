@@ -23,7 +23,7 @@ The template (templates/partials/overview.svg) draws what this computes.
 
 from __future__ import annotations
 
-import calendar
+import itertools
 from dataclasses import dataclass
 from datetime import date
 
@@ -57,7 +57,7 @@ BAR = 2.5
 DOT_RADIUS = 2.2
 MIN_AXIS = 56.0
 LABEL_LINES = 3  # a label is cut, with an ellipsis, beyond this many lines (its link's name is all of it)
-LATER_HEIGHT = 17.0  # the "… later" line between two rows (3.)
+LATER_HEIGHT = 16.0  # the "… later" line between two rows (3.)
 ROW_GAP = 4.0
 
 # Advance widths of DejaVu Sans, in thousandths of an em, for the printable ASCII characters
@@ -217,6 +217,10 @@ class Strip:
     earlier: str | None  # the years of the background before the first chapter, or None
     first_year: int
     last_year: int
+    number_y: float = STRIP_NUMBER_Y
+    axis_y: float = STRIP_AXIS_Y
+    bar: float = STRIP_BAR
+    label_y: float = STRIP_LABEL_Y
 
 
 def _chapter_spans(data: SiteData) -> list[tuple[Era, int, int, int]]:
@@ -266,11 +270,20 @@ def _strip(data: SiteData, spans: list[tuple[Era, int, int, int]]) -> Strip:
     def x_at(day: int) -> float:
         return round(left + (day - start) / (stop - start) * (right - left), 1)
 
+    # A chapter of a few days is still seen (3 units at least), and that least width must not
+    # make it overlap the next: each starts where the one before ends, all within the axis.
     segments = []
+    previous_end = left
     for era, number, a, b in spans:
         x0, x1 = x_at(a), x_at(b)
-        width = max(x1 - x0, 3.0)  # a chapter of a few days is still seen
-        segments.append((era, number, min(x0, right - width), width))
+        width = max(x1 - x0, 3.0)
+        x0 = max(x0, previous_end)
+        segments.append([era, number, x0, width])
+        previous_end = x0 + width
+    limit = right
+    for segment in reversed(segments):
+        segment[2] = min(segment[2], limit - segment[3])
+        limit = segment[2]
     centres = _spread([x + w / 2 for _, _, x, w in segments], NUMBER_GAP, left + 5, right - 5)
     drawn = tuple(
         Segment(era.id, number, round(x, 1), round(w, 1), cx)
@@ -283,7 +296,7 @@ def _strip(data: SiteData, spans: list[tuple[Era, int, int, int]]) -> Strip:
     if last_year != first_year:
         labels.append(StripLabel(right, str(last_year), "end", "year"))
     taken = [(left, left + text_width(str(first_year))), (right - text_width(str(last_year)), right)]
-    for (_, _, _, previous_stop), (_, _, next_start, _) in zip(spans, spans[1:], strict=False):
+    for (_, _, _, previous_stop), (_, _, next_start, _) in itertools.pairwise(spans):
         quiet_first = date.fromordinal(previous_stop - 1).year + 1
         quiet_last = date.fromordinal(next_start).year - 1
         if quiet_last < quiet_first:
@@ -386,8 +399,8 @@ def _spread_boxes(wanted: list[float], heights: list[float], low: float, high: f
     """Tops as near `wanted` (in order) as they can be, none overlapping the next, all within
     [low, high] (which the caller makes tall enough for all of them)."""
     tops: list[float] = []
-    for want, height in zip(wanted, heights, strict=True):
-        tops.append(max(want, low, tops[-1] + heights[len(tops) - 1] if tops else low))
+    for i, want in enumerate(wanted):
+        tops.append(max(want, low, tops[-1] + heights[i - 1] if tops else low))
     for i in range(len(tops) - 1, -1, -1):
         limit = high - heights[i] if i == len(tops) - 1 else tops[i + 1] - heights[i]
         tops[i] = min(tops[i], limit)
@@ -398,7 +411,7 @@ def _row(data: SiteData, era: Era, number: int, top: float, later: str | None) -
     events = data.by_era[era.id]
     own = [e for e in events if not e.background]
     y = top
-    later_y = y + 13
+    later_y = y + 12
     if later:
         y += LATER_HEIGHT
     title_lines = wrap(era.title, WIDTH - MARGIN - 24, TITLE_FONT, bold=True, max_lines=2)
@@ -537,6 +550,10 @@ class Overview:
     height: int
     strip: Strip | None
     rows: tuple[Row, ...]
+    axis_x: float = AXIS_X
+    text_x: float = TEXT_X
+    bar: float = BAR
+    dot_radius: float = DOT_RADIUS
 
     @property
     def marks(self) -> tuple[Mark, ...]:
