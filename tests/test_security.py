@@ -43,7 +43,7 @@ from jsonschema import Draft202012Validator
 
 from timeline import exports, search
 from timeline.check import check
-from timeline.dates import PartialDate
+from timeline.dates import PartialDate, display_range
 from timeline.model import Source
 from timeline.problems import shown
 from timeline.render import CSP, address_problem, site_path
@@ -627,13 +627,27 @@ def test_a_reader_sees_every_hostile_text_exactly_as_typed(browser, hostile_site
         assert text_of(page, ".chip[data-filter=actor]") == [words(t.label) for t in timeline.actors]
         for event in timeline.events:
             assert text_of(page, f"[id='event-{event.id}'] .event-title") == [words(event.title)]
-        marks = text_of(page, ".overview-chart a.mark title")
-        assert sorted(m.split(": ", 1)[1].removesuffix(" (unconfirmed)") for m in marks) == sorted(
-            words(e.title) for e in timeline.events
+        # The overview: each chapter's link and each key event's label named by the whole text,
+        # each line shown a piece of it as typed (a line too long is cut, and says so with "…").
+        overview = page.eval_on_selector_all(
+            ".overview-chart a",
+            """links => links.map(a => [a.getAttribute('href'), a.getAttribute('aria-label'),
+                [...a.querySelectorAll('text tspan')].map(t => t.textContent),
+                a.querySelector('title')?.textContent ?? ''])""",
         )
-        assert sorted(text_of(page, ".overview-chart .band text")) == sorted(
-            f"{n}. {words(e.title)}" for n, e in enumerate(timeline.eras, start=1)
-        )
+        chapters = [(name, lines) for href, name, lines, _ in overview if href.startswith("#chapter-")]
+        assert [name for name, _ in chapters] == [
+            f"Chapter {n}: {e.title}" for n, e in enumerate(timeline.eras, 1)
+        ]
+        for (_, lines), era in zip(chapters, timeline.eras, strict=True):
+            assert all(line.removesuffix("…") in era.title for line in lines), (lines, era.title)
+        keyed = {f"events/{e.id}/index.html": e for e in timeline.events if e.key}
+        labels = [(keyed[href], name, lines, title) for href, name, lines, title in overview if href in keyed]
+        assert len(labels) == len(keyed) == len(overview) - len(chapters)
+        for event, name, lines, title in labels:
+            assert name == f"{event.key}, {display_range(event.date, event.end)}"
+            assert title == f"{display_range(event.date, event.end)}: {event.title}"
+            assert all(line.removesuffix("…") in event.key for line in lines), (lines, event.key)
         # Markdown: raw HTML dropped, and what is meant as text is shown as text.
         summary = text_of(page, "[id='event-event-1'] .event-summary")[0]
         assert [literal for literal in MARKDOWN_SHOWN if literal not in summary] == []
