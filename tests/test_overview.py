@@ -78,6 +78,13 @@ def test_chapters_whose_events_overlap_in_time_are_drawn_one_after_the_other():
     for before, after in itertools.pairwise(segments):
         assert before.x + before.width <= after.x + 0.05, (before, after)
         assert after.width >= 3  # still seen
+    # Chapter a is where its events are, and each later one starts where the one before ends.
+    strip = layout.strip
+    assert (strip.first_year, strip.last_year) == (2021, 2023)
+    share = (day((2021, 6, 1)) - day((2021, 1, 1))) / (day((2024, 1, 1)) - day((2021, 1, 1)))
+    assert segments[0].x == pytest.approx(strip.axis_left + share * (strip.axis_right - strip.axis_left), abs=0.1)
+    for before, after in itertools.pairwise(segments):
+        assert after.x == pytest.approx(before.x + before.width, abs=0.1)
     # The chapter numbers above them are apart too, so each can be read.
     numbers = [s.number_x for s in segments]
     assert all(b - a >= overview.NUMBER_GAP - 0.1 for a, b in itertools.pairwise(numbers))

@@ -225,11 +225,9 @@ class Strip:
 
 def _chapter_spans(data: SiteData) -> list[tuple[Era, int, int, int]]:
     """Each chapter with events of its own: (era, number, first day, day after its last), over its
-    confirmed, non-background events (or, if it has none, all of its own). A chapter that would
-    start before the previous one ends is drawn from that end: year-precision events can make
-    two chapters' spans overlap, and the strip must show them one after the other."""
+    confirmed, non-background events (or, if it has none, all of its own). These may overlap
+    (year-precision events can); _strip draws each chapter from the end of the one before."""
     spans = []
-    previous_stop = None
     for number, era in enumerate(data.timeline.eras, start=1):
         own = [e for e in data.by_era[era.id] if not e.background]
         confirmed = [e for e in own if not e.unconfirmed] or own
@@ -237,11 +235,7 @@ def _chapter_spans(data: SiteData) -> list[tuple[Era, int, int, int]]:
             continue
         start = min(_extent(e)[0] for e in confirmed)
         stop = max(_extent(e)[1] for e in confirmed)
-        if previous_stop is not None and start < previous_stop:
-            start = previous_stop
-            stop = max(stop, start + 1)
         spans.append((era, number, start, stop))
-        previous_stop = stop
     return spans
 
 
@@ -258,8 +252,8 @@ def _spread(wanted: list[float], gap: float, low: float, high: float) -> list[fl
 
 
 def _strip(data: SiteData, spans: list[tuple[Era, int, int, int]]) -> Strip:
-    first_year = date.fromordinal(spans[0][2]).year
-    last_year = date.fromordinal(min(spans[-1][3] - 1, _day((9999, 12, 31)))).year
+    first_year = date.fromordinal(min(span[2] for span in spans)).year
+    last_year = date.fromordinal(min(max(span[3] for span in spans) - 1, _day((9999, 12, 31)))).year
     earlier_events = [e for e in data.timeline.events if _extent(e)[0] < _year_start(first_year)]
     earlier = _years(earlier_events) if earlier_events else None
     # The earlier background takes the room its years need at the left, then a break.
@@ -270,8 +264,9 @@ def _strip(data: SiteData, spans: list[tuple[Era, int, int, int]]) -> Strip:
     def x_at(day: int) -> float:
         return round(left + (day - start) / (stop - start) * (right - left), 1)
 
-    # A chapter of a few days is still seen (3 units at least), and that least width must not
-    # make it overlap the next: each starts where the one before ends, all within the axis.
+    # Chapters never overlap: each starts where the one before ends, if its events begin earlier
+    # (a year-precision event can make two chapters' spans overlap), or if the least width a
+    # chapter of a few days is drawn with (3 units, so it is seen) would reach over the next.
     segments = []
     previous_end = left
     for era, number, a, b in spans:
