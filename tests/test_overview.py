@@ -82,7 +82,9 @@ def test_chapters_whose_events_overlap_in_time_are_drawn_one_after_the_other():
     strip = layout.strip
     assert (strip.first_year, strip.last_year) == (2021, 2023)
     share = (day((2021, 6, 1)) - day((2021, 1, 1))) / (day((2024, 1, 1)) - day((2021, 1, 1)))
-    assert segments[0].x == pytest.approx(strip.axis_left + share * (strip.axis_right - strip.axis_left), abs=0.1)
+    assert segments[0].x == pytest.approx(
+        strip.axis_left + share * (strip.axis_right - strip.axis_left), abs=0.1
+    )
     for before, after in itertools.pairwise(segments):
         assert after.x == pytest.approx(before.x + before.width, abs=0.1)
     # The chapter numbers above them are apart too, so each can be read.
