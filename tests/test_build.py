@@ -442,5 +442,8 @@ def test_any_year_the_check_accepts_builds(tmp_path, date, end):
     result = run_build(tmp_path / "site", "--data", str(data), "--strict")
     assert result.returncode == 0, result.stdout + result.stderr
     overview = (tmp_path / "site" / "index.html").read_text()
-    labels = re.findall(r'<g class="tick">.*?(?:<text[^>]*>(\d+)</text>)?</g>', overview)
-    assert 2 <= len(labels) <= 25  # the years are labelled at round steps, not one per year
+    # The strip runs from the first chapter's year to the last one's, drawn within the picture.
+    years = re.findall(r'<text class="strip-label strip-label-year" x="([\d.]+)"[^>]*>(\d+)</text>', overview)
+    assert 1 <= len(years) <= 2
+    assert all(0 <= float(x) <= 360 for x, _ in years)
+    assert "nan" not in overview.lower().split("<svg", 1)[1].split("</svg>", 1)[0]

@@ -273,10 +273,13 @@ def wait_in_view(page, element_id: str) -> None:
     )
 
 
-def test_chapter_links_and_overview_bands_show_their_chapter(open_page, events):
+def test_chapter_links_and_the_overview_s_chapter_titles_show_their_chapter(open_page, events):
     page = open_page()
     era = events[-1]["era"]["id"]
-    for link in (f".chapters a[href='#chapter-{era}']", f".overview-chart .band a[href='#chapter-{era}']"):
+    for link in (
+        f".chapters a[href='#chapter-{era}']",
+        f".overview-chart a.chapter-link[href='#chapter-{era}']",
+    ):
         page.evaluate("scrollTo(0, 0)")
         page.locator(link).click()
         page.wait_for_function(f"location.hash === '#chapter-{era}'")

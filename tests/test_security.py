@@ -43,7 +43,7 @@ from jsonschema import Draft202012Validator
 
 from timeline import exports, search
 from timeline.check import check
-from timeline.dates import PartialDate
+from timeline.dates import PartialDate, display_range
 from timeline.model import Source
 from timeline.problems import shown
 from timeline.render import CSP, address_problem, site_path
@@ -634,13 +634,23 @@ def test_a_reader_sees_every_hostile_text_exactly_as_typed(browser, hostile_site
             assert text_of(page, f"[id='event-{event.id}'] .event-title") == [words(event.title)]
             named = list(dict.fromkeys(words(sources[c.source].name) for c in event.citations))
             assert text_of(page, f"[id='event-{event.id}'] .event-source a") == named
-        marks = text_of(page, ".overview-chart a.mark title")
-        assert sorted(m.split(": ", 1)[1].removesuffix(" (unconfirmed)") for m in marks) == sorted(
-            words(e.title) for e in timeline.events
+        # The overview: each chapter's link and each key event's label named by the whole text,
+        # each line shown a piece of it as typed (a line too long is cut, and says so with "…").
+        overview = page.eval_on_selector_all(
+            ".overview-chart a",
+            """links => links.map(a => [a.getAttribute('href'), a.getAttribute('aria-label'),
+                [...a.querySelectorAll('text tspan')].map(t => t.textContent)])""",
         )
-        assert sorted(text_of(page, ".overview-chart .band text")) == sorted(
-            f"{n}. {words(e.title)}" for n, e in enumerate(timeline.eras, start=1)
-        )
+        chapters = [(name, lines) for href, name, lines in overview if href.startswith("#chapter-")]
+        assert [name for name, _ in chapters] == [f"{n} {e.title}" for n, e in enumerate(timeline.eras, 1)]
+        for (_, lines), era in zip(chapters, timeline.eras, strict=True):
+            assert all(line.removesuffix("…") in era.title for line in lines), (lines, era.title)
+        keyed = {f"events/{e.id}/index.html": e for e in timeline.events if e.key}
+        labels = [(keyed[href], name, lines) for href, name, lines in overview if href in keyed]
+        assert len(labels) == len(keyed) == len(overview) - len(chapters)
+        for event, name, lines in labels:
+            assert name == f"{event.key}, {display_range(event.date, event.end)}"
+            assert all(line.removesuffix("…") in event.key for line in lines), (lines, event.key)
         reader.settle()
 
         for event in timeline.events:

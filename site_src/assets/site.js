@@ -142,16 +142,18 @@ function startFilters() {
     return state;
   };
 
+  // An element matches when, for each kind with a chip pressed, it has one of the pressed values.
+  const matches = (state, data) => Object.entries(state).every(([kind, values]) => {
+    if (!values.size) return true;
+    const own = (data[KINDS[kind]] || "").split(" ");
+    return own.some((value) => values.has(value));
+  });
+
   const apply = (announce) => {
     const state = selected();
     let shown = 0;
     for (const li of events) {
-      const article = li.querySelector("article");
-      const match = Object.entries(state).every(([kind, values]) => {
-        if (!values.size) return true;
-        const own = (article.dataset[KINDS[kind]] || "").split(" ");
-        return own.some((value) => values.has(value));
-      });
+      const match = matches(state, li.querySelector("article").dataset);
       li.hidden = !match;
       if (match) shown += 1;
     }
@@ -168,6 +170,7 @@ function startFilters() {
       count.textContent = active.length ? `${visible} of ${total} ${noun}` : `${total} ${noun}`;
     }
     showAll.hidden = !active.length;
+    updateOverview(active.length ? (data) => matches(state, data) : null);
     if (announce) {
       status.textContent = active.length
         ? `Showing ${shown} of ${events.length} events: ${active.map((c) => c.textContent).join(", ")}.`
@@ -195,6 +198,33 @@ function startFilters() {
     if (params.getAll(chip.dataset.filter).includes(chip.dataset.value)) chip.setAttribute("aria-pressed", "true");
   }
   apply(params.size > 0);
+}
+
+// ---- The overview follows the filters ----------------------------------------
+
+// `match` is null when no filter is on: the picture as built. Otherwise the marks and key labels
+// of the events it rejects fade, and each chapter's count reads "3 of 20 events", counted from
+// the event cards (the picture does not draw every background event).
+function updateOverview(match) {
+  const chart = document.querySelector(".overview-chart");
+  if (!chart) return;
+  for (const mark of chart.querySelectorAll("[data-event]")) {
+    mark.classList.toggle("is-filtered-out", match !== null && !match(mark.dataset));
+  }
+  for (const row of chart.querySelectorAll(".overview-row[data-era]")) {
+    const count = row.querySelector("[data-overview-count]");
+    if (!count) continue;
+    const total = Number(count.dataset.total);
+    const word = total === 1 ? "event" : "events";
+    if (match === null) {
+      count.textContent = `${total} ${word}`;
+      continue;
+    }
+    const cards = [...document.querySelectorAll(".event-list > li > article[data-era]")]
+      .filter((article) => article.dataset.era === row.dataset.era);
+    const shown = cards.filter((article) => match(article.dataset)).length;
+    count.textContent = `${shown} of ${total} ${word}`;
+  }
 }
 
 // ---- Old addresses: index.html#<id> from before chapters and events had prefixes ----
