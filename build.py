@@ -96,6 +96,7 @@ def build(
     lap("swap")
     if memo is not None:
         memo.written = dict(pages.items())
+        memo.search = lambda: records(data)
     log(f"site: {len(pages)} files written to {cli.display_path(out)}")
     return checked
 
@@ -107,7 +108,9 @@ def refresh(project: Project, out: Path, memo: Memo, log: Callable[[str], None] 
     checked = check(load(project))
     if checked.errors:
         return checked
-    pages = render_site(checked, project, memo)
+    data = arrange(checked, project)
+    pages = render(data, project, memo)
+    memo.search = lambda: records(data)  # the preview's re-index, once the page has reloaded
     # Forgotten until the update succeeds: after a failed one, the folder is read back instead.
     written, memo.written = memo.written, None
     changed = update(pages, out, keep=(f"{OUTPUT_SUBDIR}/",), written=written)

@@ -6,7 +6,7 @@ import multiprocessing as mp
 import os
 import re
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -225,6 +225,8 @@ class Memo:
         self._pages: dict[str, tuple[tuple[object, ...], bytes]] = {}
         self.rendered = 0  # pages rendered in the last pass; the rest were reused
         self.written: dict[str, bytes] | None = None  # every file last written to the preview's folder
+        # The search records of the last pass, made when the re-index asks (search.records).
+        self.search: Callable[[], Iterable[object]] | None = None
 
     def start(self, common: object) -> None:
         """A new pass; `common` is what every page shows (templates, site settings)."""

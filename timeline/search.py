@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,9 +162,9 @@ class _Service:
     all while this one reads the answers (the `pagefind` Python wrapper waits 0.1 s before
     reading each answer: 10,000 records would take 17 minutes)."""
 
-    def __init__(self, executable: Path) -> None:
+    def __init__(self, command: list[str]) -> None:
         self.process = subprocess.Popen(
-            [str(executable), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            [*command, "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         self._errors: list[bytes] = []
         self._buffer = b""
@@ -244,20 +244,9 @@ def index(folder: Path, records: Iterable[Record], pages: int | None = None) -> 
     if executable is None:
         return _UNAVAILABLE
     output = folder / OUTPUT_SUBDIR
-    service = _Service(executable)
+    service = _Service([str(executable)])
     try:
-        [created] = service.ask([{"type": "NewIndex", "config": {}}])
-        number = created["index_id"]
-        adding = (
-            {"type": "AddFile", "index_id": number, "url": record.url, "file_contents": record.html}
-            for record in records
-        )
-        for _ in service.ask(adding):
-            pass
-        for _ in service.ask([{"type": "WriteFiles", "index_id": number, "output_path": str(output)}]):
-            pass
-        total, named = _settled(output, pages)
-        service.finish()
+        total, named = _write_index(service, records, output, pages)
     finally:
         service.close()
     # Over the previous index (the spare's: see writer.staging), Pagefind leaves the files of
@@ -269,6 +258,25 @@ def index(folder: Path, records: Iterable[Record], pages: int | None = None) -> 
     ]
     remove(output, sorted(stale))
     return _indexed(total)
+
+
+def _write_index(
+    service: _Service, records: Iterable[Record], output: Path, pages: int | None = None
+) -> tuple[int, set[str]]:
+    """Every record to Pagefind, its index written into `output` and verified; the service ended."""
+    [created] = service.ask([{"type": "NewIndex", "config": {}}])
+    number = created["index_id"]
+    adding = (
+        {"type": "AddFile", "index_id": number, "url": record.url, "file_contents": record.html}
+        for record in records
+    )
+    for _ in service.ask(adding):
+        pass
+    for _ in service.ask([{"type": "WriteFiles", "index_id": number, "output_path": str(output)}]):
+        pass
+    verified = _settled(output, pages)
+    service.finish()
+    return verified
 
 
 # Pagefind's service answers WriteFiles while the last bytes of its files are still being written
@@ -437,13 +445,36 @@ class Reindex:
     Pagefind writes the new index beside the site, and it replaces the served one only when
     complete. So a newer save can cancel it at any moment: search keeps the previous index
     meanwhile, and Pagefind stops competing for the cores with the rebuild the reader waits for.
+    With `records` (what `records()` gives for the saved data: the preview's), the index is the
+    build's; without, Pagefind reads the pages written in `folder`.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, records: Callable[[], Iterable[Record]] | None = None) -> None:
         self.folder = folder
+        self.records = records
         self._lock = threading.Lock()
-        self._process: subprocess.Popen[str] | None = None
+        self._process: subprocess.Popen[Any] | None = None
         self._cancelled = False
+
+    def _from_records(self, executable: Path, records: Callable[[], Iterable[Record]], output: Path) -> str:
+        with self._lock:
+            if self._cancelled:
+                return ""
+            service = _Service([*_NICE, str(executable)])
+            self._process = service.process
+        try:
+            total, _ = _write_index(service, records(), output)
+        except SearchIndexError:
+            if self._cancelled:
+                return ""  # stopped by cancel(): a newer save is being built
+            raise
+        finally:
+            service.close()
+        with self._lock:
+            if self._cancelled:
+                return ""
+            replace_folder(output, self.folder / OUTPUT_SUBDIR)
+            return _indexed(total)
 
     def run(self) -> str:
         executable = binary()
@@ -451,6 +482,8 @@ class Reindex:
             return _UNAVAILABLE
         with workspace(self.folder.absolute(), "search") as work:
             output = work / OUTPUT_SUBDIR
+            if self.records is not None:
+                return self._from_records(executable, self.records, output)
             with self._lock:
                 if self._cancelled:
                     return ""
