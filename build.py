@@ -80,16 +80,20 @@ def build(
     lap("load")
     checked = check(loaded)
     lap("check")
+    del loaded  # the parsed document, every value's position kept: not needed past the check
     if checked.errors or (strict and checked.warnings):
         return checked
     data = arrange(checked, project)
     pages = render(data, project, memo)
     lap("render")
+    files = len(pages)
     # 4. Written beside `out` (over the site the last build replaced, if it kept it), swapped in
     # only when complete; a large site's previous version is kept for the next build to write over.
-    with staging(out, keep_spare=len(pages) >= SPARE_FROM) as folder:
+    with staging(out, keep_spare=files >= SPARE_FROM) as folder:
         write(pages, folder)
         lap("write")
+        if memo is None:  # the pages are on disk: their memory is Pagefind's now (README, issue 18)
+            pages.release()
         # 5. The search index, from the model, verified, inside the same swap.
         log(index(folder, records(data), pages=searchable(checked)))
         lap("index")
@@ -97,7 +101,7 @@ def build(
     if memo is not None:
         memo.written = dict(pages.items())
         memo.search = lambda: records(data)
-    log(f"site: {len(pages)} files written to {cli.display_path(out)}")
+    log(f"site: {files} files written to {cli.display_path(out)}")
     return checked
 
 

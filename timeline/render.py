@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import multiprocessing as mp
 import os
 import re
@@ -57,6 +60,9 @@ class Project:
     repository: str | None = None  # overrides site.repository (where readers report problems)
 
 
+_libc = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None
+
+
 class Pages:
     """The site in memory: path → bytes, refusing a second page at a path."""
 
@@ -70,6 +76,15 @@ class Pages:
 
     def items(self) -> Iterator[tuple[str, bytes]]:
         return iter(sorted(self._files.items()))
+
+    def release(self) -> None:
+        """Forget every page, once written, and give their memory back to the system: Pagefind,
+        which comes next, needs as much. Python frees the pages, but the C library keeps freed
+        memory for later unless asked (malloc_trim, where the system has it)."""
+        self._files.clear()
+        gc.collect()
+        if _libc is not None and hasattr(_libc, "malloc_trim"):
+            _libc.malloc_trim(0)
 
     def __len__(self) -> int:
         return len(self._files)

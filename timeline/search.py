@@ -202,22 +202,41 @@ class _Service:
             yield payload
 
     def ask(self, payloads: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """Send every request at once, from a thread; the answers, in order, as they come."""
-        messages = [self._message(payload) for payload in payloads]
+        """Send every request, from a thread, as `payloads` makes them (never all held at once);
+        the answers, in order, as they come."""
+        sent = [0]
+        done = threading.Event()
+        failed: list[BaseException] = []
 
         def send() -> None:
             assert self.process.stdin is not None
             try:
-                for message in messages:
-                    self.process.stdin.write(message)
+                for payload in payloads:
+                    self.process.stdin.write(self._message(payload))
+                    sent[0] += 1
                 self.process.stdin.flush()
             except (BrokenPipeError, ValueError):  # it ended; the reader says why
                 pass
+            except BaseException as exc:  # making a record failed: raised here, in the build
+                failed.append(exc)
+            finally:
+                done.set()
 
-        threading.Thread(target=send, daemon=True).start()
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
         answers = self._answers()
-        for _ in messages:
-            yield next(answers)
+        received = 0
+        while True:
+            if received < sent[0]:
+                yield next(answers)
+                received += 1
+            elif done.is_set():
+                break
+            else:
+                done.wait(0.001)
+        sender.join()
+        if failed:
+            raise failed[0]
 
     def finish(self) -> None:
         """Let it end on its own (end of input), as the command line's Pagefind does."""
