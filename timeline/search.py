@@ -231,7 +231,8 @@ class _Service:
                 yield next(answers)
                 received += 1
             elif done.is_set():
-                break
+                if received == sent[0]:  # read after `done`: the count is final
+                    break
             else:
                 done.wait(0.001)
         sender.join()
