@@ -53,6 +53,7 @@ STAGES = ("load", "check", "render", "write", "index")
 MB = 1024 * 1024
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
+
 def file_system(folder: Path) -> str:
     """The file system `folder` is on, its mount options, and whether it keeps a journal (ext4:
     a journal shows in /proc/fs/jbd2/)."""
@@ -230,7 +231,8 @@ def remove_outputs(folder: Path) -> None:
 def builds(data: Path, out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """A first build into `out` (never used), then two rebuilds each after editing one event:
     the first build's figures and the second rebuild's, which writes over the spare."""
-    assert not out.exists() and not out.with_name(f".{out.name}.spare").exists()
+    assert not out.exists()
+    assert not out.with_name(f".{out.name}.spare").exists()
     first = ours(data, out)
     ours(data.with_name(EDITED), out)
     return first, ours(data, out)
@@ -347,7 +349,8 @@ def targets(results: list[dict[str, Any]]) -> list[str]:
             f"- 10,000 events: {m['wall']:.2f} s (target < 8 s): {verdict(m['wall'] < 8)}; "
             f"peak RSS {m['tree_mb']:.0f} MB, search index included (target < 600 MB): "
             f"{verdict(m['tree_mb'] < 600)} (the build process alone {m['rss_mb']:.0f} MB); "
-            f"rebuild after editing one event {m['rebuild']:.2f} s (target < 2 s): {verdict(m['rebuild'] < 2)}"
+            f"rebuild after editing one event {m['rebuild']:.2f} s (target < 2 s): "
+            f"{verdict(m['rebuild'] < 2)}"
         )
     if 2000 in by_n and by_n[2000]["mkdocs"]:
         m = medians(by_n[2000])

@@ -22,11 +22,12 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
-QUERIES = (
+WORDS = (
     "Bessent Sakhalin LNG sanctions oil gas price cap Kishida Arctic Mitsui Mitsubishi Novatek "
     "India China tanker yen crude imports Putin Ukraine Crimea G7 insurance shipping Moscow "
     "Hayashi exemption ruble nuclear coal Reuters 2022 islands treaty Abe Kuril"
-).split() + ["price cap", "Sakhalin-2", "Arctic LNG 2", "Sakhalin 1"]
+)
+QUERIES = [*WORDS.split(), "price cap", "Sakhalin-2", "Arctic LNG 2", "Sakhalin 1"]
 
 SEARCH = """async ([query, sort]) => {
   const pagefind = await import(new URL("pagefind/pagefind.js", location.href).href);
@@ -74,9 +75,7 @@ def main() -> int:
             ua, ub = [r["url"] for r in ra], [r["url"] for r in rb]
             only_a, only_b = sorted(set(ua) - set(ub)), sorted(set(ub) - set(ua))
             first = bool(ua) == bool(ub) and (not ua or ua[0] == ub[0])
-            excerpts = sum(
-                1 for x in ra for y in rb if x["url"] == y["url"] and x["excerpt"] != y["excerpt"]
-            )
+            excerpts = sum(1 for x in ra for y in rb if x["url"] == y["url"] and x["excerpt"] != y["excerpt"])
             # Sorted by date: the same dates in the same order (pages of one date may tie either way).
             sa, sb = (results(page, query, True) for page in pages)
             common = {r["url"] for r in sa} & {r["url"] for r in sb}

@@ -53,19 +53,21 @@ def test_the_replaced_site_is_kept_as_the_spare_and_written_over_in_place(projec
     assert not spare.exists(), "the first build replaced nothing"
     first = _inodes(out)
     _build(project, out)
-    assert spare.is_dir() and (spare / MARKER).is_file()
+    assert spare.is_dir()
+    assert (spare / MARKER).is_file()
     assert _inodes(spare) == first, "the replaced site itself, moved, not copied"
     gone = _remove_an_event(project)
     _build(project, out)  # written over the spare: the first build's files
     fresh = tmp_path / "fresh"
     _build(project, fresh)
     assert tree_hash(out, skip=PAGEFIND_UNSTABLE) == tree_hash(fresh, skip=PAGEFIND_UNSTABLE)
-    assert not (out / gone).exists() and not (out / gone).parent.exists(), "a page no longer built is removed"
+    assert not (out / gone).parent.exists(), "a page no longer built is removed, and its folder"
     now = _inodes(out)
     kept = [path for path in now if first.get(path) == now[path]]
     # The assets, the archived documents and every page the edit did not change stay the files
     # they were; a fresh copy would share none.
-    assert "assets/site.js" in kept and len(kept) > len(now) / 4, len(kept)
+    assert "assets/site.js" in kept
+    assert len(kept) > len(now) / 4, len(kept)
     stale = [p for p in (out / "pagefind" / "fragment").iterdir() if p.name not in _names(fresh)]
     assert stale == [], "the previous index's files of pages that are gone are removed"
 
@@ -74,7 +76,9 @@ def _names(site: Path) -> set[str]:
     return {p.name for p in (site / "pagefind" / "fragment").iterdir()}
 
 
-def test_a_failed_build_over_the_spare_leaves_the_site_and_puts_the_spare_back(project, tmp_path, monkeypatch):
+def test_a_failed_build_over_the_spare_leaves_the_site_and_puts_the_spare_back(
+    project, tmp_path, monkeypatch
+):
     out = tmp_path / "site"
     _build(project, out)
     _build(project, out)
@@ -131,14 +135,15 @@ def test_the_sweep_of_leftovers_never_takes_the_spare_nor_the_site(project, tmp_
     _build(project, out)
     _build(project, out)
     assert writer.remove_leftovers(out.absolute()) == []
-    assert (tmp_path / ".site.spare" / MARKER).is_file() and (out / MARKER).is_file()
+    assert (tmp_path / ".site.spare" / MARKER).is_file()
+    assert (out / MARKER).is_file()
 
 
 def test_a_small_site_keeps_no_spare(tmp_path, monkeypatch):
     out = tmp_path / "site"
     for _ in range(2):
         build.build(_project(tmp_path), out, log=lambda _: None)
-    assert build.SPARE_FROM > len(list(out.rglob("*")))
+    assert len(list(out.rglob("*"))) < build.SPARE_FROM
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
@@ -149,4 +154,5 @@ def test_two_builds_racing_for_one_spare_take_it_once(project, tmp_path):
     taken = tmp_path / "taken"
     assert writer._claim_spare(out.absolute(), taken)
     assert not writer._claim_spare(out.absolute(), tmp_path / "again"), "it is gone: the rename was the claim"
-    assert (taken / MARKER).is_file() and os.path.isdir(taken)
+    assert (taken / MARKER).is_file()
+    assert os.path.isdir(taken)

@@ -131,7 +131,9 @@ def source_record(data: SiteData, source: Source, full_text: bool) -> Record:
     if full_text:
         text = [_paragraph(reading.body_text(source, data.seeds.text(source.file)))]
     else:
-        text = [_paragraph(quote) for quote in dict.fromkeys(p.citation.quote for p in data.passages[source.id])]
+        text = [
+            _paragraph(quote) for quote in dict.fromkeys(p.citation.quote for p in data.passages[source.id])
+        ]
     body = [
         f"<div>{markup.render(source.assessment)}</div>",
         *(_paragraph(fact.fact) for fact in source.outside_facts),
@@ -274,7 +276,8 @@ def index(folder: Path, records: Iterable[Record], pages: int | None = None) -> 
     stale = [
         path
         for path in _index_files(output)
-        if path not in named and (path.startswith(("fragment/", "index/", "filter/")) or path.endswith(".pf_meta"))
+        if path not in named
+        and (path.startswith(("fragment/", "index/", "filter/")) or path.endswith(".pf_meta"))
     ]
     remove(output, sorted(stale))
     return _indexed(total)
@@ -315,6 +318,9 @@ def _settled(output: Path, pages: int | None) -> tuple[int, set[str]]:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
+
+
+_NAMED_FOLDERS = ("fragment/", "index/", "filter/")  # their files are named by the index's hashes
 
 
 def _index_files(output: Path) -> list[str]:

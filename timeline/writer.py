@@ -268,9 +268,7 @@ def write(pages: Pages, folder: Path, keep: tuple[str, ...] = KEPT) -> None:
                 made.add(parent)
         target.write_bytes(content)
     wanted = {path for path, _ in pages.items()}
-    stale = sorted(
-        path for path in existing - wanted if path != MARKER and not path.startswith(keep)
-    )
+    stale = sorted(path for path in existing - wanted if path != MARKER and not path.startswith(keep))
     remove(folder, stale)
 
 
