@@ -67,14 +67,13 @@ def main() -> int:
     for _ in range(args.repeat):
         for whole in (True, False):
             runs[whole].append(index_sources(data, whole))
-            progress(
-                f"{'whole text' if whole else 'cited passages'}: {runs[whole][-1][0]:.2f} s, {runs[whole][-1][1]} MB"
-            )
+            seconds, mb = runs[whole][-1]
+            progress(f"{'whole text' if whole else 'cited passages'}: {seconds:.2f} s, {mb} MB")
     for whole, label in ((True, "whole text"), (False, "cited passages only")):
-        seconds = statistics.median(r[0] for r in runs[whole])
-        mb = statistics.median(r[1] for r in runs[whole])
+        median = statistics.median(r[0] for r in runs[whole])
+        peak = statistics.median(r[1] for r in runs[whole])
         print(
-            f"{sources} sources, {label}: {seconds:.2f} s, Pagefind peak {mb:.0f} MB (median of {args.repeat})"
+            f"{sources} sources, {label}: {median:.2f} s, Pagefind peak {peak:.0f} MB, median of {args.repeat}"
         )
     return 0
 
