@@ -72,9 +72,7 @@ def main() -> int:
     for whole, label in ((True, "whole text"), (False, "cited passages only")):
         median = statistics.median(r[0] for r in runs[whole])
         peak = statistics.median(r[1] for r in runs[whole])
-        print(
-            f"{sources} sources, {label}: {median:.2f} s, Pagefind peak {peak:.0f} MB, median of {args.repeat}"
-        )
+        print(f"{sources} sources, {label}: {median:.2f} s, Pagefind {peak:.0f} MB, median of {args.repeat}")
     return 0
 
 
