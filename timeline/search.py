@@ -2,8 +2,9 @@
 
 The build gives Pagefind one record per event and per source, made here from
 the model (RECORDS below), through `pagefind --service`: Pagefind neither
-reads nor parses the written HTML. The preview's background re-index still
-reads the written pages (PAGES), which mark their text `data-pagefind-body`.
+reads nor parses the written HTML. The preview's background re-index does the
+same with the saved data's records; given none, it reads the written pages
+(PAGES), which mark their text `data-pagefind-body`.
 The binary comes from the `pagefind_bin` wheel; on a platform without one the
 build still succeeds, says so once, and the pages hide their search field.
 """
