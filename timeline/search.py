@@ -259,14 +259,20 @@ class _Service:
                     stream.close()
 
 
-def index(folder: Path, records: Iterable[Record], pages: int | None = None) -> str:
+def index(folder: Path, records: Iterable[Record] | None = None, pages: int | None = None) -> str:
     """Index `records` into `folder`/pagefind (written over the index already there, if any),
     and verify the index (`pages`: how many pages it must hold, when known); returns a one-line
-    account for the terminal."""
+    account for the terminal. Without records, Pagefind reads the written pages (PAGES)."""
     executable = binary()
     if executable is None:
         return _UNAVAILABLE
     output = folder / OUTPUT_SUBDIR
+    if records is None:
+        command = _command(executable, folder, output)
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise _failed(result.stdout, result.stderr)
+        return _indexed(verify(output, pages))
     service = _Service([str(executable)])
     try:
         total, named = _write_index(service, records, output, pages)
