@@ -30,9 +30,9 @@ from timeline import cli
 from timeline.check import Checked, Loaded, check_loaded, load_project
 from timeline.problems import say
 from timeline.render import Memo, Pages, Project, render
-from timeline.search import OUTPUT_SUBDIR, index
+from timeline.search import OUTPUT_SUBDIR, index, records
 from timeline.site import SiteData
-from timeline.writer import staging, update, write
+from timeline.writer import SPARE_FROM, staging, update, write
 
 
 def load(project: Project) -> Loaded:
@@ -45,15 +45,20 @@ def check(loaded: Loaded) -> Checked:
     return check_loaded(loaded)
 
 
-def render_site(checked: Checked, project: Project, memo: Memo | None = None) -> Pages:
-    """3. Every page and file of the site, in memory (the preview's unchanged pages from `memo`)."""
+def arrange(checked: Checked, project: Project) -> SiteData:
+    """The checked timeline arranged for reading: what the pages and the search records show."""
     timeline = checked.timeline
     assert timeline is not None
     # Where the site is published, and where readers report problems, as the Pages workflow knows them.
     for setting in ("base_url", "repository"):
         if getattr(project, setting):
             timeline = replace(timeline, site=replace(timeline.site, **{setting: getattr(project, setting)}))
-    return render(SiteData(timeline, checked.seeds), project, memo)
+    return SiteData(timeline, checked.seeds)
+
+
+def render_site(checked: Checked, project: Project, memo: Memo | None = None) -> Pages:
+    """3. Every page and file of the site, in memory (the preview's unchanged pages from `memo`)."""
+    return render(arrange(checked, project), project, memo)
 
 
 def searchable(checked: Checked) -> int:
@@ -75,19 +80,28 @@ def build(
     lap("load")
     checked = check(loaded)
     lap("check")
+    del loaded  # the parsed document, every value's position kept: not needed past the check
     if checked.errors or (strict and checked.warnings):
         return checked
-    pages = render_site(checked, project, memo)
+    data = arrange(checked, project)
+    pages = render(data, project, memo)
     lap("render")
-    with staging(out) as folder:  # 4. written beside `out`, swapped in only when complete
+    files = len(pages)
+    # 4. Written beside `out` (over the site the last build replaced, if it kept it), swapped in
+    # only when complete; a large site's previous version is kept for the next build to write over.
+    with staging(out, keep_spare=files >= SPARE_FROM) as folder:
         write(pages, folder)
         lap("write")
-        log(index(folder, pages=searchable(checked)))  # 5. the search index, verified, inside the same swap
+        if memo is None:  # the pages are on disk: their memory is Pagefind's now (README, issue 18)
+            pages.release()
+        # 5. The search index, from the model, verified, inside the same swap.
+        log(index(folder, records(data), pages=searchable(checked)))
         lap("index")
     lap("swap")
     if memo is not None:
         memo.written = dict(pages.items())
-    log(f"site: {len(pages)} files written to {cli.display_path(out)}")
+        memo.search = lambda: records(data)
+    log(f"site: {files} files written to {cli.display_path(out)}")
     return checked
 
 
@@ -98,7 +112,9 @@ def refresh(project: Project, out: Path, memo: Memo, log: Callable[[str], None] 
     checked = check(load(project))
     if checked.errors:
         return checked
-    pages = render_site(checked, project, memo)
+    data = arrange(checked, project)
+    pages = render(data, project, memo)
+    memo.search = lambda: records(data)  # the preview's re-index, once the page has reloaded
     # Forgotten until the update succeeds: after a failed one, the folder is read back instead.
     written, memo.written = memo.written, None
     changed = update(pages, out, keep=(f"{OUTPUT_SUBDIR}/",), written=written)

@@ -367,7 +367,7 @@ def run_serve(args: argparse.Namespace, build: Build, refresh: Refresh) -> int:
         report(checked, label, "text", strict=False)
         if checked.errors:
             return preview.Outcome(checked.problems, "Fix the problems above and save again.")
-        reindex = Reindex(args.out) if indexed else None
+        reindex = Reindex(args.out, memo.search) if indexed else None
         indexed = True
         return preview.Outcome([], "\n".join(notes), reindex)
 

@@ -186,3 +186,8 @@ def is_allowed_link(address: str) -> bool:
     seen = address.translate(_DROPPED_INSIDE).strip(_DROPPED_AROUND)
     scheme = urlsplit(seen).scheme.lower()
     return scheme in ALLOWED_SCHEMES or (scheme == "" and not seen.replace("\\", "/").startswith("//"))
+
+
+def plain(text: str) -> str:
+    """Editor's Markdown as the words a reader sees, in one line: for the search index."""
+    return " ".join(_words(render(text)))

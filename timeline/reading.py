@@ -184,3 +184,10 @@ def read(source: Source, text: SourceText, passages: list[CitedPassage]) -> Read
             paragraphs.append(Paragraph(number, _segments(original, a, b, marks)))
         parts.append(tuple(paragraphs))
     return Reading(*parts)
+
+
+def body_text(source: Source, text: SourceText) -> str:
+    """The article's words as the reading view shows them (within its `body` bounds), one line
+    after another: what the search index holds of a source's own text."""
+    original = text.original
+    return " ".join(original[a:b] for a, b in _lines(original, *_bounds(source, text)))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import multiprocessing as mp
 import os
 import re
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,6 +60,9 @@ class Project:
     repository: str | None = None  # overrides site.repository (where readers report problems)
 
 
+_libc = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None
+
+
 class Pages:
     """The site in memory: path → bytes, refusing a second page at a path."""
 
@@ -70,6 +76,15 @@ class Pages:
 
     def items(self) -> Iterator[tuple[str, bytes]]:
         return iter(sorted(self._files.items()))
+
+    def release(self) -> None:
+        """Forget every page, once written, and give their memory back to the system: Pagefind,
+        which comes next, needs as much. Python frees the pages, but the C library keeps freed
+        memory for later unless asked (malloc_trim, where the system has it)."""
+        self._files.clear()
+        gc.collect()
+        if _libc is not None and hasattr(_libc, "malloc_trim"):
+            _libc.malloc_trim(0)
 
     def __len__(self) -> int:
         return len(self._files)
@@ -228,6 +243,8 @@ class Memo:
         self._pages: dict[str, tuple[tuple[object, ...], bytes]] = {}
         self.rendered = 0  # pages rendered in the last pass; the rest were reused
         self.written: dict[str, bytes] | None = None  # every file last written to the preview's folder
+        # The search records of the last pass, made when the re-index asks (search.records).
+        self.search: Callable[[], Iterable[object]] | None = None
 
     def start(self, common: object) -> None:
         """A new pass; `common` is what every page shows (templates, site settings)."""
