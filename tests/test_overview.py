@@ -180,7 +180,7 @@ def test_the_quiet_years_are_written_in_the_strip_and_between_the_chapters(real)
     first = layout.rows[0]
     assert [[text for text, _ in line] for line in first.meta_lines] == [
         ["Feb–Mar 2014", "23 events"],
-        ["+5 background events, 1945–2013"],
+        ["+5 earlier events, 1945–2013"],
     ]
 
 
@@ -196,7 +196,7 @@ def test_background_within_a_chapter_is_drawn_and_earlier_background_is_a_note()
     (row,) = layout.rows
     assert {m.event.id for m in row.marks} == {"inside", "own"}
     assert row.earlier_stub
-    assert [text for line in row.meta_lines for text, _ in line][-1] == "+1 background event, 1945"
+    assert [text for line in row.meta_lines for text, _ in line][-1] == "+1 earlier event, 1945"
     (label,) = row.labels  # a key event off the axis is still named, its leader from the stub
     assert label.event.id == "old"
     assert label.leader_y < row.axis_top

@@ -434,7 +434,7 @@ def _row(data: SiteData, era: Era, number: int, top: float, later: str | None) -
         earlier = list(events)
     parts.append(count_text)
     if earlier:
-        parts.append(f"+{_plural(len(earlier), 'background event')}, {_years(earlier)}")
+        parts.append(f"+{_plural(len(earlier), 'earlier event')}, {_years(earlier)}")
     meta_lines = _meta_lines(parts, count_text, f"{len(events)} of {count_text}", WIDTH - MARGIN - TEXT_X)
     meta_top = y
     labels_top = y + LINE * len(meta_lines) + 2
