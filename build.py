@@ -32,7 +32,7 @@ from timeline.problems import say
 from timeline.render import Memo, Pages, Project, render
 from timeline.search import OUTPUT_SUBDIR, index
 from timeline.site import SiteData
-from timeline.writer import staging, update, write
+from timeline.writer import MARKER, staging, update, write
 
 
 def load(project: Project) -> Loaded:
@@ -45,15 +45,23 @@ def check(loaded: Loaded) -> Checked:
     return check_loaded(loaded)
 
 
-def render_site(checked: Checked, project: Project, memo: Memo | None = None) -> Pages:
-    """3. Every page and file of the site, in memory (the preview's unchanged pages from `memo`)."""
+def render_site(
+    checked: Checked, project: Project, memo: Memo | None = None, previous: Path | None = None
+) -> Pages:
+    """3. Every page and file of the site, in memory (the preview's unchanged pages from `memo`;
+    unchanged link-preview cards from `previous`, the site being replaced)."""
     timeline = checked.timeline
     assert timeline is not None
     # Where the site is published, and where readers report problems, as the Pages workflow knows them.
     for setting in ("base_url", "repository"):
         if getattr(project, setting):
             timeline = replace(timeline, site=replace(timeline.site, **{setting: getattr(project, setting)}))
-    return render(SiteData(timeline, checked.seeds), project, memo)
+    return render(SiteData(timeline, checked.seeds), project, memo, previous)
+
+
+def built_here(out: Path) -> Path | None:
+    """`out` if it holds a site build.py made (its marker is there): its cards can be reused."""
+    return out if (out / MARKER).is_file() and not out.is_symlink() else None
 
 
 def searchable(checked: Checked) -> int:
@@ -77,7 +85,7 @@ def build(
     lap("check")
     if checked.errors or (strict and checked.warnings):
         return checked
-    pages = render_site(checked, project, memo)
+    pages = render_site(checked, project, memo, built_here(out))
     lap("render")
     with staging(out) as folder:  # 4. written beside `out`, swapped in only when complete
         write(pages, folder)
@@ -98,7 +106,7 @@ def refresh(project: Project, out: Path, memo: Memo, log: Callable[[str], None] 
     checked = check(load(project))
     if checked.errors:
         return checked
-    pages = render_site(checked, project, memo)
+    pages = render_site(checked, project, memo, built_here(out))
     # Forgotten until the update succeeds: after a failed one, the folder is read back instead.
     written, memo.written = memo.written, None
     changed = update(pages, out, keep=(f"{OUTPUT_SUBDIR}/",), written=written)

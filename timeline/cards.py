@@ -153,7 +153,9 @@ def wrap(text: str, face: ImageFont.FreeTypeFont, width: float, max_lines: int) 
         lines, overflow = lines[:max_lines], True
     if (overflow or cut) and lines:
         last = lines[-1]
-        lines[-1] = last + ELLIPSIS if face.getlength(last + ELLIPSIS) <= width else _with_ellipsis(last, face, width)
+        lines[-1] = (
+            last + ELLIPSIS if face.getlength(last + ELLIPSIS) <= width else _with_ellipsis(last, face, width)
+        )
     return lines
 
 
@@ -192,7 +194,11 @@ class EventCard:
     @property
     def alt(self) -> str:
         """The card's text, for readers who cannot see it (og:image:alt)."""
-        said = f" Quote from {self.source} ({self.reliability} reliability): “{self.quote}”" if self.quote else ""
+        said = (
+            f" Quote from {self.source} ({self.reliability} reliability): “{self.quote}”"
+            if self.quote
+            else ""
+        )
         return f"{self.date}: {self.title}.{said}"
 
 
