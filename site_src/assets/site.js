@@ -157,7 +157,8 @@ function startFilters() {
     for (const count of document.querySelectorAll("[data-chapter-count]")) {
       const total = Number(count.dataset.total);
       const visible = events.filter((li) => !li.hidden && li.querySelector("article").dataset.era === count.dataset.chapterCount).length;
-      count.textContent = active.length ? `${visible} of ${total} events` : `${total} events`;
+      const noun = total === 1 ? "event" : "events";
+      count.textContent = active.length ? `${visible} of ${total} ${noun}` : `${total} ${noun}`;
     }
     showAll.hidden = !active.length;
     if (announce) {
