@@ -93,9 +93,10 @@ def font(face: str, size: int) -> ImageFont.FreeTypeFont:
 
 def fit(text: str, face: ImageFont.FreeTypeFont, width: float) -> str:
     """`text` on one line of `width`: whole if it fits, else cut with an ellipsis."""
-    if face.getlength(text) <= width:
+    shown = text[:LAID_OUT]
+    if len(shown) == len(text) and face.getlength(shown) <= width:
         return text
-    return _with_ellipsis(text, face, width)
+    return _with_ellipsis(shown, face, width)
 
 
 def _with_ellipsis(text: str, face: ImageFont.FreeTypeFont, width: float) -> str:
@@ -234,6 +235,7 @@ def _canvas() -> tuple[Image.Image, ImageDraw.ImageDraw]:
 def _footer(draw: ImageDraw.ImageDraw, left: str, right: str) -> None:
     draw.line((MARGIN, HEIGHT - 86, WIDTH - MARGIN, HEIGHT - 86), fill=RULE, width=2)
     small = font("Regular", 26)
+    right = fit(right, small, TEXT_WIDTH / 2) if right else ""  # the site's address: at most half
     right_width = small.getlength(right) if right else 0
     name = fit(left, font("Semibold", 28), TEXT_WIDTH - right_width - 32)
     draw.text((MARGIN, HEIGHT - 62), name, font=font("Semibold", 28), fill=INK)
@@ -258,10 +260,11 @@ def draw_event(card: EventCard) -> bytes:
     image, draw = _canvas()
     y = 52
     label = font("Semibold", 30)
-    draw.text((MARGIN, y), card.date, font=label, fill=ACCENT)
+    date = fit(card.date, label, TEXT_WIDTH / 2)
+    draw.text((MARGIN, y), date, font=label, fill=ACCENT)
     if card.unconfirmed:
         flag = "  ·  Unconfirmed report"
-        draw.text((MARGIN + label.getlength(card.date), y), flag, font=label, fill=INK_SOFT)
+        draw.text((MARGIN + label.getlength(date), y), flag, font=label, fill=INK_SOFT)
     y += 58
     headline = font("Display-Semibold", 56)
     title_lines = wrap(card.title, headline, TEXT_WIDTH, 3)

@@ -170,6 +170,8 @@ def source(data: SiteData, source: Source, sha256: str) -> Share:
     document = source_document(site, source) | {
         "@context": "https://schema.org",
         "mainEntityOfPage": url,
+        # The document's publisher is its own; the site publishes this description of it.
+        "sdPublisher": _publisher(site),
         "encoding": {
             "@type": "MediaObject",
             "contentUrl": url + source.archived_name,
