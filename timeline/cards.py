@@ -63,7 +63,7 @@ ELLIPSIS = "…"
 # quote may run to thousands. Text cut here always ends with an ellipsis.
 LAID_OUT = 800
 # Bump when the drawing changes, so that no card drawn before is reused.
-VERSION = "card-1"
+VERSION = "card-2"
 
 
 @cache
@@ -274,7 +274,7 @@ def draw_event(card: EventCard) -> bytes:
     if card.quote:
         y += 22
         body = font("Regular", 32)
-        quote_lines = wrap(f"“{card.quote}”", body, TEXT_WIDTH - 24, 5 - len(title_lines))
+        quote_lines = wrap(f"“{card.quote}”", body, TEXT_WIDTH - 24, min(4, 6 - len(title_lines)))
         top = y
         for line in quote_lines:
             draw.text((MARGIN + 24, y), line, font=body, fill=INK)
