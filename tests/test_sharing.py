@@ -229,7 +229,8 @@ def test_every_page_has_a_preview_with_absolute_addresses_and_an_image_that_exis
         page, found, url = read(built_site, path)
         meta = page.meta
         assert meta["og:site_name"] == TIMELINE.site.title, path
-        assert meta["og:title"] and meta["og:description"], path
+        assert meta["og:title"], path
+        assert meta["og:description"], path
         assert meta["og:type"] == (
             "article"
             if path.startswith(("events/", "sources/")) and path != "sources/index.html"
@@ -243,7 +244,9 @@ def test_every_page_has_a_preview_with_absolute_addresses_and_an_image_that_exis
         assert meta["og:image:alt"], path
         assert len(found) == 1, path
         if path == "404.html":  # served at any address: none of its own
-            assert "og:url" not in meta and page.canonical == [] and "url" not in found[0]
+            assert "og:url" not in meta, path
+            assert page.canonical == [], path
+            assert "url" not in found[0], path
             continue
         assert meta["og:url"] == page.canonical[0] == url, path
         assert url in sitemap, path
@@ -275,7 +278,7 @@ def test_an_event_page_is_an_article_about_the_event_it_shows(built_site):
         assert article["isBasedOn"] == archived
         assert [c.get("url") for c in article["citation"]] == [original for _, original in page.source_links]
         for citation in article["citation"]:
-            source_page, (document,), source_url = read(
+            _, (document,), source_url = read(
                 built_site, citation["archivedAt"].removeprefix(BASE) + "index.html"
             )
             assert citation == {k: v for k, v in document.items() if k in citation}
