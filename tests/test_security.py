@@ -448,8 +448,9 @@ def test_the_json_ld_holds_the_payloads_as_text_and_cannot_end_its_element(hosti
         assert document.get("publisher", {}).get("name", source.publisher) == source.publisher
     index = data["index.html"]
     assert index["description"] == timeline.site.description
-    assert {item["name"] for item in index["mainEntity"]["itemListElement"]} == {
-        e.title for e in timeline.events
+    items = index["mainEntity"]["itemListElement"]
+    assert {item["url"] for item in items} == {
+        f"{timeline.site.base_url}events/{e.id}/" for e in timeline.events
     }
     assert any("</script>" in event.title or "<!--" in event.title for event in timeline.events)
 

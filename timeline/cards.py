@@ -14,9 +14,9 @@ Drawn with Pillow, chosen over an SVG renderer (CairoSVG, resvg) on these ground
 - Text is drawn from a font file we ship (timeline/fonts/, Source Serif 4 under the OFL), never a
   system font, and with Pillow's basic layout engine: the "raqm" engine would use whatever
   FriBiDi and HarfBuzz the machine has, and so could draw other pixels elsewhere.
-- It is fast enough: about 10 ms a card (see README, "Link previews"), and the preview keeps
-  every card it drew by the hash of what it shows (`Drawn`), so a save redraws only the cards
-  whose text changed.
+- It is fast enough with the cache: about 46 ms of CPU a card (see README, "Link previews"),
+  and a card is drawn once for what it shows: the preview keeps every card it drew (`Drawn`),
+  and a build takes unchanged cards from the site it replaces (`_previous`).
 
 The PNG holds no time, no path and no text chunk: only pixels, so two builds give the same bytes.
 Only editors' text is drawn, as pixels: nothing in it is markup or runs anywhere. A file's name is

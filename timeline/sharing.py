@@ -123,12 +123,9 @@ def index(data: SiteData) -> Share:
         "itemListOrder": "https://schema.org/ItemListOrderAscending",
         "numberOfItems": len(shown),
         "itemListElement": [
-            {
-                "@type": "ListItem",
-                "position": position,
-                "url": address(site, f"events/{event.id}/"),
-                "name": event.title,
-            }
+            # Position and address only, as a summary page's list needs (each event's page has
+            # the rest): with every title too, the index would grow by a tenth.
+            {"@type": "ListItem", "position": position, "url": address(site, f"events/{event.id}/")}
             for position, event in enumerate(shown, start=1)
         ],
     }
