@@ -463,16 +463,11 @@ def brief(ctx: Context) -> Iterator[Problem]:
                 continue
             event = events.get(event_id)
             if event is None:
-                why = (
-                    "it was withdrawn; cite what replaces it"
-                    if event_id in withdrawn
-                    else "no event has this id"
-                )
-                yield ctx.at(
-                    path,
-                    f"the In brief cites unknown event '{shown(event_id)}' ({why})"
-                    + did_you_mean(event_id, events),
-                )
+                if event_id in withdrawn:
+                    why = " (it was withdrawn; cite what replaces it)"
+                else:
+                    why = " (no event has this id)" + did_you_mean(event_id, events)
+                yield ctx.at(path, f"the In brief cites unknown event '{shown(event_id)}'{why}")
             elif event.get("status") == "unconfirmed":
                 yield ctx.at(
                     path,
