@@ -521,7 +521,10 @@ INJECTED = """({scope, styles}) => {
   for (const el of root.querySelectorAll("meta[http-equiv]")) {
     if (el.httpEquiv.toLowerCase() !== "content-security-policy") found.push(show(el));
   }
+  // The template's JSON-LD: one data block in <head>, never run. Any other is found.
+  const data = document.head.querySelectorAll(':scope > script[type="application/ld+json"]');
   for (const el of root.querySelectorAll("script")) {
+    if (data.length === 1 && el === data[0] && !el.src) continue;
     if (!el.src || new URL(el.src).origin !== location.origin) found.push(show(el));
   }
   const urls = ["href", "src", "action", "formaction", "data", "xlink:href", "poster", "background"];
