@@ -32,7 +32,7 @@ from timeline.problems import say
 from timeline.render import Memo, Pages, Project, render
 from timeline.search import OUTPUT_SUBDIR, index, records
 from timeline.site import SiteData
-from timeline.writer import SPARE_FROM, staging, update, write
+from timeline.writer import MARKER, SPARE_FROM, staging, update, write
 
 
 def load(project: Project) -> Loaded:
@@ -56,9 +56,17 @@ def arrange(checked: Checked, project: Project) -> SiteData:
     return SiteData(timeline, checked.seeds)
 
 
-def render_site(checked: Checked, project: Project, memo: Memo | None = None) -> Pages:
-    """3. Every page and file of the site, in memory (the preview's unchanged pages from `memo`)."""
-    return render(arrange(checked, project), project, memo)
+def render_site(
+    checked: Checked, project: Project, memo: Memo | None = None, previous: Path | None = None
+) -> Pages:
+    """3. Every page and file of the site, in memory (the preview's unchanged pages from `memo`;
+    unchanged link-preview cards from `previous`, the site being replaced)."""
+    return render(arrange(checked, project), project, memo, previous)
+
+
+def built_here(out: Path) -> Path | None:
+    """`out` if it holds a site build.py made (its marker is there): its cards can be reused."""
+    return out if (out / MARKER).is_file() and not out.is_symlink() else None
 
 
 def searchable(checked: Checked) -> int:
@@ -84,7 +92,7 @@ def build(
     if checked.errors or (strict and checked.warnings):
         return checked
     data = arrange(checked, project)
-    pages = render(data, project, memo)
+    pages = render(data, project, memo, built_here(out))
     lap("render")
     files = len(pages)
     # 4. Written beside `out` (over the site the last build replaced, if it kept it), swapped in
@@ -113,7 +121,7 @@ def refresh(project: Project, out: Path, memo: Memo, log: Callable[[str], None] 
     if checked.errors:
         return checked
     data = arrange(checked, project)
-    pages = render(data, project, memo)
+    pages = render(data, project, memo, built_here(out))
     memo.search = lambda: records(data)  # the preview's re-index, once the page has reloaded
     # Forgotten until the update succeeds: after a failed one, the folder is read back instead.
     written, memo.written = memo.written, None

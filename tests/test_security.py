@@ -417,6 +417,44 @@ def test_nothing_was_evaluated_anywhere(hostile_site):
     assert [p.name for p in built if b"1343433" in p.read_bytes()] == []
 
 
+def json_ld_blocks(page: str) -> list[str]:
+    """The raw text of each JSON-LD block in a page, as an HTML parser ends it (at the first
+    `</script`, whatever the JSON says)."""
+    return re.findall(r'<script type="application/ld\+json">(.*?)</script', page, flags=re.S | re.I)
+
+
+def test_the_json_ld_holds_the_payloads_as_text_and_cannot_end_its_element(hostile_site, timeline):
+    """Every page's JSON-LD parses whole, holds no character that could end the element or start
+    a comment in it (`<`, `>`, `&`, U+2028, U+2029 are escaped), and gives each hostile text back
+    exactly as typed."""
+    raw = {path: path.read_text(encoding="utf-8") for path in html_pages(hostile_site)}
+    for path, page in raw.items():
+        blocks = json_ld_blocks(page)
+        assert len(blocks) == 1, path
+        assert re.search(r"[<>&\u2028\u2029]", blocks[0]) is None, path
+        json.loads(blocks[0])  # one whole JSON value: nothing ended the element early
+    data = {
+        path.relative_to(hostile_site).as_posix(): json.loads(json_ld_blocks(raw[path])[0]) for path in raw
+    }
+    sources = {source.id: source for source in timeline.sources}
+    for event in timeline.events:
+        article = data[f"events/{event.id}/index.html"]
+        assert article["headline"] == article["about"]["name"] == event.title
+        cited = {citation.source for citation in event.citations}
+        assert sorted(c["name"] for c in article["citation"]) == sorted(sources[key].title for key in cited)
+    for source in timeline.sources:
+        document = data[f"sources/{source.id}/index.html"]
+        assert document["name"] == source.title
+        assert document.get("publisher", {}).get("name", source.publisher) == source.publisher
+    index = data["index.html"]
+    assert index["description"] == timeline.site.description
+    items = index["mainEntity"]["itemListElement"]
+    assert {item["url"] for item in items} == {
+        f"{timeline.site.base_url}events/{e.id}/" for e in timeline.events
+    }
+    assert any("</script>" in event.title or "<!--" in event.title for event in timeline.events)
+
+
 # ---- every page of both builds: one exact policy, no inline code -------------------
 
 
@@ -452,7 +490,9 @@ def test_every_page_carries_the_policy_first_and_no_inline_code(build, request):
         assert [a for _, a in policies] == [{"http-equiv": "Content-Security-Policy", "content": CSP}], where
         first_resource = min(i for i, (t, _) in enumerate(tags) if t in ("script", "link", "style"))
         assert policies[0][0] < first_resource, f"{where}: the policy must come before what it governs"
-        assert [a for t, a in tags if t == "script" and not a.get("src")] == [], f"{where}: inline script"
+        # One inline element is allowed: the JSON-LD data block, which no browser runs.
+        inline = [a for t, a in tags if t == "script" and not a.get("src")]
+        assert inline == [{"type": "application/ld+json"}], f"{where}: inline script"
         assert [t for t, _ in tags if t == "style"] == [], f"{where}: <style>"
         assert [(t, n) for t, a in tags for n in a if n == "style" or n.startswith("on")] == [], where
         assert [
@@ -481,7 +521,10 @@ INJECTED = """({scope, styles}) => {
   for (const el of root.querySelectorAll("meta[http-equiv]")) {
     if (el.httpEquiv.toLowerCase() !== "content-security-policy") found.push(show(el));
   }
+  // The template's JSON-LD: one data block in <head>, never run. Any other is found.
+  const data = document.head.querySelectorAll(':scope > script[type="application/ld+json"]');
   for (const el of root.querySelectorAll("script")) {
+    if (data.length === 1 && el === data[0] && !el.src) continue;
     if (!el.src || new URL(el.src).origin !== location.origin) found.push(show(el));
   }
   const urls = ["href", "src", "action", "formaction", "data", "xlink:href", "poster", "background"];

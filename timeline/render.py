@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import escape
 
-from . import assets, exports, files, handbook, markup, overview, provenance, reading
+from . import assets, cards, exports, files, handbook, markup, overview, provenance, reading, sharing
 from .dates import PartialDate, display_range, year_span
 from .model import Event, Source
 from .schema import load_schema
@@ -245,6 +245,7 @@ class Memo:
         self.written: dict[str, bytes] | None = None  # every file last written to the preview's folder
         # The search records of the last pass, made when the re-index asks (search.records).
         self.search: Callable[[], Iterable[object]] | None = None
+        self.cards = cards.Drawn()  # the link-preview cards, drawn once and kept by what they show
 
     def start(self, common: object) -> None:
         """A new pass; `common` is what every page shows (templates, site settings)."""
@@ -271,11 +272,21 @@ _inherited: tuple[Environment, SiteData, list[Job]] | None = None
 
 def render_job(env: Environment, data: SiteData, job: Job) -> bytes:
     site = data.timeline.site
-    # `current` marks the page's own entry in the site navigation (aria-current), if it has one.
+    context = job.context()
+    # `current` marks the page's own entry in the site navigation (aria-current), if it has one;
+    # `share` is what the page's <head> tells link previews and search engines (sharing.py).
+    share = sharing.page(data, job.path, job.template, context)
     return (
         env.get_template(job.template)
         .render(
-            site=site, data=data, root=root_of(job.path), csp=CSP, nav=NAV, current=job.path, **job.context()
+            site=site,
+            data=data,
+            root=root_of(job.path),
+            csp=CSP,
+            nav=NAV,
+            current=job.path,
+            share=share,
+            **context,
         )
         .encode("utf-8")
     )
@@ -466,7 +477,9 @@ def _size_and_time(path: Path) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def render(data: SiteData, project: Project, memo: Memo | None = None) -> Pages:
+def render(data: SiteData, project: Project, memo: Memo | None = None, previous: Path | None = None) -> Pages:
+    """Every file of the site. `previous` is the site this build replaces, if build.py made it:
+    its cards are reused where they show the same (cards.py)."""
     # The hand-written pages and assets are published: read from a real folder, never a link.
     files.real_folder(project.site_src, project.data.parent, "site_src")
     env = environment(project.templates)
@@ -477,7 +490,7 @@ def render(data: SiteData, project: Project, memo: Memo | None = None) -> Pages:
     jobs = list(page_jobs(data, project))
     others: list[tuple[str, str | bytes]] = []  # made here while a worker renders pages
     for path, content in render_jobs(
-        env, data, jobs, memo, lambda: others.extend(other_files(env, data, project))
+        env, data, jobs, memo, lambda: others.extend(other_files(env, data, project, memo, previous))
     ):
         pages.add(path, content)
     for path, content in others:
@@ -488,16 +501,22 @@ def render(data: SiteData, project: Project, memo: Memo | None = None) -> Pages:
     return pages
 
 
-def other_files(env: Environment, data: SiteData, project: Project) -> Iterator[tuple[str, str | bytes]]:
+def other_files(
+    env: Environment, data: SiteData, project: Project, memo: Memo | None = None, previous: Path | None = None
+) -> Iterator[tuple[str, str | bytes]]:
     """Everything but the HTML pages of the site map and the sitemap: the archived documents,
-    404.html, the feed, the exports and the assets."""
+    404.html, the feed, the exports, the assets and the link-preview cards. Made while a worker
+    renders the pages, when there is one: drawing the cards takes longest here."""
     site = data.timeline.site
     for source in data.timeline.sources:
         yield f"sources/{source.id}/{source.archived_name}", data.seeds.raw(source.file)
     root = site_path(site.base_url)
+    share = sharing.page(data, "404.html", "404.html", {})
     yield (
         "404.html",
-        env.get_template("404.html").render(site=site, data=data, root=root, csp=CSP, nav=NAV, current=""),
+        env.get_template("404.html").render(
+            site=site, data=data, root=root, csp=CSP, nav=NAV, current="", share=share
+        ),
     )
     yield (
         "feed.xml",
@@ -519,6 +538,8 @@ def other_files(env: Environment, data: SiteData, project: Project) -> Iterator[
     yield from exports.files(data).items()
     for name, content in assets.published(project.site_src / "assets", "site_src/assets"):
         yield f"assets/{name}", content
+    drawn = memo.cards if memo is not None else None
+    yield from cards.files(data.timeline.events, data.sources, site, drawn, previous).items()
 
 
 def prose(path: Path, name: str, repository: str | None = None) -> tuple[str, object]:
