@@ -77,9 +77,10 @@ def data_version(data_file: Path, latest_day: tuple[int, int, int]) -> DataVersi
     folder = data_file.resolve().parent
     name = data_file.name
     # `git status` lists an untracked or edited file, and nothing for one committed as it is.
-    if _git(folder, "ls-files", "--error-unmatch", "--", name) is not None and _git(
-        folder, "status", "--porcelain", "--", name
-    ) == "":
+    if (
+        _git(folder, "ls-files", "--error-unmatch", "--", name) is not None
+        and _git(folder, "status", "--porcelain", "--", name) == ""
+    ):
         commit = _git(folder, "rev-parse", "HEAD")
         stamp = _git(folder, "log", "-1", "--format=%ct", "HEAD")
         if commit and re.fullmatch(r"[0-9a-f]{40,64}", commit) and stamp and stamp.isdigit():

@@ -445,7 +445,6 @@ def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
                     "kind": k,
                     "kind_plural": "topics and actors",
                     "events": g.get(t.id, []),
-                    "feed": f"{kind}s/{t.id}/feed.xml",
                 },
                 lambda t=term, g=groups: (t, *g.get(t.id, [])),
             )
