@@ -83,7 +83,8 @@ def test_each_event_page_cites_the_event_in_every_style(built_site, timeline):
             text = " ".join(page.text[f"cite-{key}"].split())
             # Chicago and MLA write titles in title case; the words are the event's all the same.
             assert event.title.lower() in text.lower(), (key, text)
-            assert site.title in text and url in text, (key, text)
+            assert site.title in text, (key, text)
+            assert url in text, (key, text)
             assert "Data version" in text, text
             if commit:  # the real site, built from a clean checkout, names its commit
                 assert f"Data version {commit[:12]}" in text
