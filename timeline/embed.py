@@ -17,7 +17,7 @@ from .model import Event, Site
 
 # The card's size in the code to paste: it fits the longest headline and the shortened quote at
 # 280 px wide (tests/test_embed.py checks nothing is cut off at that width).
-WIDTH, HEIGHT = 480, 460
+WIDTH, HEIGHT = 480, 480
 QUOTE_CHARACTERS = 200  # the card shows at most this much of the first quote, ending in "…"
 
 
