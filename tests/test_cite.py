@@ -261,3 +261,13 @@ def test_a_copy_button_copies_by_keyboard_and_says_so(browser, built_site, serve
     page.wait_for_function("navigator.clipboard.readText().then(t => t.includes('#q-'))")
     assert page.evaluate("navigator.clipboard.readText()").endswith(f"#q-{event.id}-1")
     context.close()
+
+
+def test_the_styles_give_text_with_the_markup_an_editor_typed_kept_as_text():
+    """citeproc-py writes the values into its HTML unescaped: the styles are taken as plain text,
+    which the page escapes, so a title reads as typed and never becomes markup."""
+    work = cite.Work(key="k", title="A <b>bold</b> & <script>x</script> claim", author="<i>Org</i>",
+                     url="https://example.org/", accessed=None)  # fmt: skip
+    for key, _, text in cite.styled(work):
+        assert "a <b>bold</b> & <script>x</script> claim" in text.lower(), key
+        assert "<i>Org</i>" in text, key

@@ -206,8 +206,9 @@ def _cache_lookups(model: Any) -> None:
 
 
 def styled(work: Work) -> list[tuple[str, str, str]]:
-    """(key, name, HTML) of the work in each text style. The HTML is citeproc-py's, which escapes
-    the text and marks only italics; markup.citation keeps nothing else."""
+    """(key, name, text) of the work in each text style, as plain text, which the page escapes
+    like any other. Not citeproc-py's HTML: it writes the values it formats into its HTML as they
+    are, unescaped, so a title with markup would become markup (italics are what is lost)."""
     from citeproc import Citation, CitationItem, CitationStylesBibliography, formatter
     from citeproc.source.json import CiteProcJSON
 
@@ -219,7 +220,7 @@ def styled(work: Work) -> list[tuple[str, str, str]]:
     item["id"] = "work"  # citeproc-py lower-cases and trims keys; ours are never looked up
     result = []
     for key, name, _ in STYLES:
-        bibliography = CitationStylesBibliography(_styles()[key], CiteProcJSON([item]), formatter.html)
+        bibliography = CitationStylesBibliography(_styles()[key], CiteProcJSON([item]), formatter.plain)
         bibliography.register(Citation([CitationItem("work")]))
         result.append((key, name, str(bibliography.bibliography()[0])))
     return result
@@ -250,10 +251,17 @@ def one_line(text: str) -> str:
     return _LINE_BREAKS.sub(" ", text).strip()
 
 
+# Pairs LaTeX typesets as one character ('' as ”, -- as –, << as «, !` as ¡): kept apart by {}.
+_LIGATURE = re.compile(
+    r"(?<=-)(?=-)|(?<=')(?=')|(?<=`)(?=`)|(?<=,)(?=,)|(?<=<)(?=<)|(?<=>)(?=>)|(?<=[!?])(?=`)"
+)
+
+
 def bibtex_text(text: str) -> str:
     """A BibTeX field's value: every brace and backslash escaped, so the value's braces always
-    balance and nothing in it is a command, a closing brace or a new field."""
-    return _LATEX_RE.sub(lambda m: _LATEX[m.group()], one_line(text))
+    balance and nothing in it is a command, a closing brace or a new field; LaTeX's special
+    characters and ligatures written so the reader's document shows the text as typed."""
+    return _LIGATURE.sub("{}", _LATEX_RE.sub(lambda m: _LATEX[m.group()], one_line(text)))
 
 
 def bibtex_url(url: str) -> str:
@@ -319,7 +327,7 @@ class Cited:
     """A work's citation in every form the page offers."""
 
     work: Work
-    styles: list[tuple[str, str, str]]  # (key, name, HTML)
+    styles: list[tuple[str, str, str]]  # (key, name, text)
     bibtex: str
     ris: str
     csl_json: str

@@ -93,15 +93,6 @@ def render(text: str) -> Markup:
     return Markup(_folder_links(_sanitize(_to_html(text), _TAGS)))
 
 
-_CITATION_TAGS = {"i", "b", "sup", "sub"}
-
-
-def citation(html: str) -> Markup:
-    """A citation formatted by citeproc-py (timeline/cite.py): it escapes the text it is given and
-    adds only italics and the like; kept to those, so a style's markup is never more than that."""
-    return Markup(nh3.clean(html, tags=_CITATION_TAGS, attributes={}, link_rel=None))
-
-
 def render_page(text: str) -> Markup:
     """A page of site_src/ (about, methodology): headings and tables allowed too."""
     return Markup(_folder_links(_sanitize(_to_html(text), _PAGE_TAGS)))

@@ -94,7 +94,6 @@ def environment(templates: Path) -> Environment:
     env.globals["text_fragment"] = provenance.text_fragment
     env.globals["report_problem_url"] = provenance.report_problem_url
     env.globals["issue_form_url"] = provenance.issue_form_url
-    env.filters["citation"] = markup.citation
     env.globals["embed_code"] = embed.code
     env.globals["card_quote"] = embed.card_quote
     env.globals["embed_size"] = (embed.WIDTH, embed.HEIGHT)
