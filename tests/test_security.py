@@ -51,8 +51,8 @@ from timeline.model import Source
 from timeline.problems import shown
 from timeline.render import CSP, address_problem, site_path
 from timeline.schema import load_schema
-from timeline.site import SiteData
 from timeline.seeds import SeedFileError, Seeds
+from timeline.site import SiteData
 
 # ---- the payloads -------------------------------------------------------------
 
