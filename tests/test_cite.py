@@ -215,6 +215,7 @@ def test_the_version_is_the_commit_when_the_data_is_committed_else_its_sha256(tm
         "}\n  note = {injected",
         "50% & $5 #1 a_b ^ ~",
         "Line\r\nbreak\u2028here",
+        "'' `` -- --- ,, << >> !` ?` stay as typed",
     ],
 )
 def test_bibtex_and_ris_read_back_what_was_written(title):
