@@ -18,9 +18,9 @@ import json
 import os
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -205,10 +205,30 @@ def _cache_lookups(model: Any) -> None:
     model.CitationStylesElement._timeline_cached = True
 
 
+# Stands for the version's label while citeproc formats a work (below): a private-use character,
+# which no style changes (no case, no punctuation).
+_LABEL = "\ue000"
+
+
 def styled(work: Work) -> list[tuple[str, str, str]]:
     """(key, name, text) of the work in each text style, as plain text, which the page escapes
     like any other. Not citeproc-py's HTML: it writes the values it formats into its HTML as they
-    are, unescaped, so a title with markup would become markup (italics are what is lost)."""
+    are, unescaped, so a title with markup would become markup (italics are what is lost).
+
+    The version's label changes with every edit of an uncommitted data file (its SHA-256): so the
+    preview does not format every event again after each save, works are formatted with a stand-in
+    for it, kept, and given the label after."""
+    fields = (work.key, work.title, work.author, work.url, work.archive_url or "", work.archive or "")
+    if work.genre is None or any(_LABEL in field for field in fields):
+        return _styled(work)
+    return [
+        (key, name, text.replace(_LABEL, work.genre))
+        for key, name, text in _styled(replace(work, genre=_LABEL))
+    ]
+
+
+@lru_cache(maxsize=20_000)
+def _styled(work: Work) -> list[tuple[str, str, str]]:
     from citeproc import Citation, CitationItem, CitationStylesBibliography, formatter
     from citeproc.source.json import CiteProcJSON
 

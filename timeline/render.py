@@ -388,6 +388,7 @@ def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
             lambda e=event: {"event": e, "cited": data.event_citation(e)},
             lambda e=event: (
                 e,
+                data.version,  # its citation names it
                 data.eras[e.era],
                 *(data.sources[c.source] for c in e.citations),
                 *(data.topics[key] for key in e.topics),
@@ -428,7 +429,7 @@ def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
             f"sources/{source.id}/index.html",
             "source.html",
             lambda s=source: {**source_context(data, s), "cited": data.source_citation(s)},
-            lambda s=source: (s, data.seeds.raw(s.file), *data.passages[s.id]),
+            lambda s=source: (s, data.version, data.seeds.raw(s.file), *data.passages[s.id]),
         )
     yield Job("topics/index.html", "terms.html", dict)
     for kind, plural, terms, groups in (
@@ -487,7 +488,7 @@ def render(data: SiteData, project: Project, memo: Memo | None = None) -> Pages:
     if data.version is None:  # what every citation names: found once per build
         data.version = cite.data_version(project.data, latest_day(data.timeline.events))
     if memo is not None:
-        memo.start((site, data.version, templates_version(project.templates)))
+        memo.start((site, templates_version(project.templates)))
     jobs = list(page_jobs(data, project))
     others: list[tuple[str, str | bytes]] = []  # made here while a worker renders pages
     for path, content in render_jobs(
