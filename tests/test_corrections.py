@@ -429,7 +429,7 @@ def test_a_text_fragment_encodes_what_the_directive_reserves():
 
 def test_every_citation_of_a_source_with_a_url_links_into_the_live_original(golden_site):
     page = (golden_site / "events" / "motegi-no-change-2014" / "index.html").read_text(encoding="utf-8")
-    links = re.findall(r'<p class="live-link"><a href="([^"]+)"', page)
+    links = re.findall(r'<a class="live-link" href="([^"]+)"', page)
     assert links == [
         "http://www.voanews.com/content/russian-incursion-into-ukraine-sets-off-alarm-bells-in-tokyo/1863719.html"
         "#:~:text=There%20has%20been%20no%20change,diplomacy%20between%20Japan%20and%20Russia",
