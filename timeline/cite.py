@@ -31,7 +31,7 @@ STYLES = (
     ("chicago", "Chicago", "chicago-notes-bibliography"),
     ("mla", "MLA", "modern-language-association"),
 )
-COMMIT_SHOWN = 12  # hex digits of a commit shown to readers; the files carry all 40
+COMMIT_SHOWN = 12  # hex digits of a commit shown in citations; the link to that commit has all 40
 
 
 @dataclass(frozen=True)
