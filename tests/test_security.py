@@ -1373,8 +1373,8 @@ def test_the_real_assets_and_a_plain_svg_are_published_as_they_are(tmp_path):
     built = _build_py(folder, "build", "--out", "site")
     assert built.returncode == 0, built.stdout + built.stderr
     published = sorted(p.name for p in (folder / "site" / "assets").iterdir())
-    assert published == ["favicon.svg", "plain.svg", "site.js", "style.css"]
-    for name in ("favicon.svg", "site.js", "style.css"):
+    assert published == ["embed.css", "favicon.svg", "plain.svg", "site.js", "style.css"]
+    for name in ("embed.css", "favicon.svg", "site.js", "style.css"):
         assert (folder / "site" / "assets" / name).read_bytes() == (
             ROOT / "site_src" / "assets" / name
         ).read_bytes()

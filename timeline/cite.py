@@ -335,7 +335,8 @@ def ris(work: Work) -> str:
     if work.genre:
         lines.append(("M3", work.genre))
     lines.append(("ID", work.key))
-    return "".join(f"{tag}  - {one_line(value)}\r\n" for tag, value in lines) + "ER  - \r\n"
+    # Lines end in LF, as the site writes every file (reference managers read RIS either way).
+    return "".join(f"{tag}  - {one_line(value)}\n" for tag, value in lines) + "ER  - \n"
 
 
 def csl_json(works: list[Work]) -> str:
