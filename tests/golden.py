@@ -34,7 +34,14 @@ def build(out: Path) -> None:
         capture_output=True,
         text=True,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "TZ": "UTC", "LC_ALL": "C.UTF-8"},
+        # Git is not looked for above the project: citations name the data file's SHA-256, not the
+        # commit the checkout is at, which would change the expected output with every commit.
+        env={
+            "PATH": "/usr/bin:/bin",
+            "TZ": "UTC",
+            "LC_ALL": "C.UTF-8",
+            "GIT_CEILING_DIRECTORIES": str(PROJECT.parent),
+        },
     )
     if result.returncode != 0:
         raise RuntimeError(f"the golden project did not build:\n{result.stdout}{result.stderr}")

@@ -33,6 +33,9 @@ PAGES = {
     "contribute": "contribute/index.html",
     "corrections": "corrections/index.html",
     "404": "a/b/no-such-page",
+    "event, citation open": "events/bessent-tells-kato-stop-russian-energy-2025/index.html#cite",
+    "embedded event": "embed/events/bessent-tells-kato-stop-russian-energy-2025/index.html",
+    "embedded timeline": "embed/index.html",
 }
 SCHEMES = ["light", "dark"]
 WIDTHS = [375, 1280]

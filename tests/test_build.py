@@ -428,7 +428,15 @@ def test_the_previews_refresh_after_each_kind_of_edit_equals_a_full_build(tmp_pa
         if rendered == "all":
             assert memo.rendered == pages, f"after {what}, every page was rendered again"
         elif rendered == "few":
-            assert memo.rendered < pages / 2, f"after {what}, pages with unchanged inputs were reused"
+            # Outside git, the version a citation names is the data file's SHA-256: an edit of it
+            # changes every page that cites (events and sources). Of the others, most are reused.
+            citing = sum(
+                b'<details class="cite" id="cite"' in p.read_bytes() for p in preview.rglob("index.html")
+            )
+            changed = citing if file == "events.yaml" else 0
+            assert memo.rendered - changed < (pages - changed) / 2, (
+                f"after {what}, pages with unchanged inputs were reused"
+            )
     assert not (preview / "events" / "russian-oil-imports-rise-2013").exists()
 
 

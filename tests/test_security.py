@@ -34,14 +34,17 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 
+import bibtexparser
 import feedparser
 import jsonschema_rs
 import pytest
+import rispy
 import yaml
+from bibtexparser.middlewares import LatexDecodingMiddleware
 from conftest import FIXTURES, HOSTILE, ROOT, require_node_tool, run_build
 from jsonschema import Draft202012Validator
 
-from timeline import exports, search
+from timeline import cite, embed, exports, search
 from timeline.check import check
 from timeline.dates import PartialDate, display_range
 from timeline.model import Source
@@ -49,6 +52,7 @@ from timeline.problems import shown
 from timeline.render import CSP, address_problem, site_path
 from timeline.schema import load_schema
 from timeline.seeds import SeedFileError, Seeds
+from timeline.site import SiteData
 
 # ---- the payloads -------------------------------------------------------------
 
@@ -410,6 +414,86 @@ def test_timeline_json_holds_every_text_exactly(hostile_site, timeline):
     assert AUTOLINK in summaries["event-2"]
 
 
+def test_each_topic_and_actor_feed_parses_and_holds_the_payloads_as_text(hostile_site, timeline):
+    atom = {"a": "http://www.w3.org/2005/Atom"}
+    feeds = 0
+    for plural, terms, key in (("topics", timeline.topics, "topics"), ("actors", timeline.actors, "actors")):
+        for term in terms:
+            events = {
+                f"{timeline.site.base_url}events/{e.id}/": e
+                for e in timeline.events
+                if term.id in getattr(e, key)
+            }
+            path = hostile_site / plural / term.id / "feed.xml"
+            if not events:
+                continue
+            raw = path.read_bytes()
+            root = ElementTree.fromstring(raw)
+            assert root.findtext("a:title", namespaces=atom) == f"{timeline.site.title}: {term.label}"
+            for entry in root.findall("a:entry", atom):
+                event = events.pop(entry.findtext("a:id", namespaces=atom))
+                assert entry.findtext("a:title", namespaces=atom) == event.title
+                text = audit(entry.findtext("a:content", namespaces=atom) or "")
+                assert all(citation.quote in text for citation in event.citations)
+            assert events == {}
+            feed = feedparser.parse(raw, sanitize_html=False)
+            assert not feed.bozo, feed.get("bozo_exception")
+            feeds += 1
+    assert feeds == len(timeline.topics) + len(timeline.actors)
+
+
+def test_the_citation_files_hold_every_text_as_data(hostile_site, timeline):
+    """BibTeX: braces and backslashes escaped, so a title cannot close its field or add one; RIS:
+    one line per field, so a title cannot start a record; CSL-JSON: JSON. Each read back."""
+    sources = {s.id: s for s in timeline.sources}
+    for event in timeline.events:
+        folder = hostile_site / "events" / event.id
+        cited = [sources[k] for k in dict.fromkeys(c.source for c in event.citations)]
+        library = bibtexparser.parse_string(
+            (folder / "citation.bib").read_text(encoding="utf-8"),
+            append_middleware=[LatexDecodingMiddleware()],
+        )
+        assert library.failed_blocks == []
+        assert [e.key for e in library.entries] == [event.id, *(s.id for s in cited)]
+        titles = [e["title"].replace("\u02c6", "^") for e in library.entries]  # see test_cite
+        assert titles == [cite.one_line(event.title), *(cite.one_line(s.title) for s in cited)]
+        allowed = {"title", "author", "year", "month", "date", "url", "urldate", "note"}
+        assert [f.key for e in library.entries for f in e.fields if f.key not in allowed] == []
+        records = rispy.loads((folder / "citation.ris").read_text(encoding="utf-8"))
+        assert [r["title"] for r in records] == [
+            cite.one_line(event.title),
+            *(cite.one_line(s.title) for s in cited),
+        ]
+        assert [r["id"] for r in records] == [event.id, *(s.id for s in cited)]
+        items = json.loads((folder / "citation.json").read_text(encoding="utf-8"))
+        assert [(i["title"], i["author"]) for i in items] == [
+            (event.title, [{"literal": timeline.site.title}]),
+            *((s.title, [{"literal": s.short_name if s.publisher.startswith("[") and s.short_name else s.publisher}])
+              for s in cited),
+        ]  # fmt: skip
+
+
+def test_oembed_holds_the_embed_code_with_every_text_escaped(hostile_site, timeline):
+    site = timeline.site
+    for event in timeline.events:
+        raw = (hostile_site / "embed" / "events" / event.id / "oembed.json").read_text(encoding="utf-8")
+        assert not re.search("[<>&]", raw)  # \u escapes: inert even if a host served it as a page
+        document = json.loads(raw)
+        assert (document["title"], document["provider_name"], document["provider_url"]) == (
+            event.title, site.title, site.base_url,
+        )  # fmt: skip
+        assert document["html"] == embed.code(site, event)
+        code = _Tags()
+        code.feed(document["html"])
+        assert [t for t, _ in code.tags] == ["iframe", "p", "a"]
+        [(_, frame), _, (_, link)] = code.tags
+        assert set(frame) == {"src", "title", "width", "height", "loading", "referrerpolicy"}
+        assert frame["title"] == f"{event.title} — {site.title}"
+        assert frame["src"] == f"{site.base_url}embed/events/{event.id}/"
+        assert link == {"href": f"{site.base_url}events/{event.id}/"}
+        assert audit(document["html"].split("</iframe>", 1)[1]).strip() == f"{event.title} — {site.title}"
+
+
 def test_nothing_was_evaluated_anywhere(hostile_site):
     """{{ 7*191919 }} is all over the fixture; its value must appear in no file of the build."""
     built = [p for p in hostile_site.rglob("*") if p.is_file() and "pagefind" not in p.parts]
@@ -731,6 +815,17 @@ def test_a_reader_sees_every_hostile_text_exactly_as_typed(browser, hostile_site
             assert text_of(page, ".outside-facts li") == [
                 words(f"{f.fact} Source: {f.record}.") for f in event.outside_facts
             ]
+            # Cite, quote addresses and embed code: the text to copy is exactly what was typed.
+            assert json.loads(page.locator("#cite-csl-json").text_content())[0]["title"] == event.title
+            assert words(event.title) in words(page.locator("#cite-apa").text_content())
+            assert page.locator("#embed-code").text_content() == embed.code(site, event)
+            for number, citation in enumerate(event.citations, start=1):
+                address = f"{site.base_url}sources/{citation.source}/index.html#q-{event.id}-{number}"
+                assert page.locator(f"#quote-address-{number}").text_content() == address
+            reader.settle()
+            page = reader.open(f"embed/events/{event.id}/index.html")
+            assert text_of(page, "h1") == [words(event.title)]
+            assert text_of(page, "blockquote") == [words(embed.card_quote(event.citations[0].quote))]
             reader.settle()
 
         for withdrawal in timeline.withdrawn:
@@ -757,6 +852,7 @@ def test_a_reader_sees_every_hostile_text_exactly_as_typed(browser, hostile_site
             assert text_of(page, ".outside-facts li") == [
                 words(f"{f.fact} Source: {f.record}.") for f in source.outside_facts
             ]
+            assert json.loads(page.locator("#cite-csl-json").text_content())[0]["title"] == source.title
             document = words(page.locator(".reading").text_content() or "")
             assert [p for p in PLAIN if words(p) not in document] == []
             for event in timeline.events:
@@ -812,7 +908,6 @@ MADE_LINK = r"class=tl-makelink href=\S+ onclick=void\(0\)"  # all TimelineJS gi
 def test_timeline_json_lists_hostile_background_on_its_title_slide_as_text(tmp_path, timeline):
     # Background from before the first chapter is listed on the title slide (timeline/exports.py):
     # the hostile event-3, moved to before its chapters, is listed there as typed.
-    from timeline.site import SiteData
 
     text = (HOSTILE / "events.yaml").read_text(encoding="utf-8")
     moved = "    date: 2020-02-03\n    era: era-2\n    background: true\n"
@@ -1351,8 +1446,8 @@ def test_the_real_assets_and_a_plain_svg_are_published_as_they_are(tmp_path):
     built = _build_py(folder, "build", "--out", "site")
     assert built.returncode == 0, built.stdout + built.stderr
     published = sorted(p.name for p in (folder / "site" / "assets").iterdir())
-    assert published == ["favicon.svg", "plain.svg", "site.js", "style.css"]
-    for name in ("favicon.svg", "site.js", "style.css"):
+    assert published == ["embed.css", "favicon.svg", "plain.svg", "site.js", "style.css"]
+    for name in ("embed.css", "favicon.svg", "site.js", "style.css"):
         assert (folder / "site" / "assets" / name).read_bytes() == (
             ROOT / "site_src" / "assets" / name
         ).read_bytes()

@@ -32,9 +32,12 @@ class _Page(HTMLParser):
         self.tags.append((tag, attributes))
         if attributes.get("id"):
             self.ids.add(attributes["id"])
+        # A <link rel="alternate"> names another form of the page (a feed, oEmbed) for programs
+        # that look for one: the browser loads nothing from it, so it is a link like <a>.
+        kind = "a" if tag == "link" and attributes.get("rel") == "alternate" else tag
         for name in ("href", "src"):
             if attributes.get(name):
-                self.links.append((tag, attributes[name]))
+                self.links.append((kind, attributes[name]))
 
 
 def parse(path: Path) -> _Page:

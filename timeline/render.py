@@ -9,7 +9,7 @@ import multiprocessing as mp
 import os
 import re
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +20,20 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import escape
 
-from . import assets, cards, exports, files, handbook, markup, overview, provenance, reading, sharing
+from . import (
+    assets,
+    cards,
+    cite,
+    embed,
+    exports,
+    files,
+    handbook,
+    markup,
+    overview,
+    provenance,
+    reading,
+    sharing,
+)
 from .dates import PartialDate, display_range, year_span
 from .model import Event, Source
 from .schema import load_schema
@@ -109,6 +122,9 @@ def environment(templates: Path) -> Environment:
     env.globals["text_fragment"] = provenance.text_fragment
     env.globals["report_problem_url"] = provenance.report_problem_url
     env.globals["issue_form_url"] = provenance.issue_form_url
+    env.globals["embed_code"] = embed.code
+    env.globals["card_quote"] = embed.card_quote
+    env.globals["embed_size"] = (embed.WIDTH, embed.HEIGHT)
     return env
 
 
@@ -137,15 +153,20 @@ def site_path(base_url: str) -> str:
     return path
 
 
-def updated_stamp(data: SiteData) -> str:
-    """The feed's 'updated': SOURCE_DATE_EPOCH when set, else the latest date in the data."""
+def updated_stamp(data: SiteData, events: Sequence[Event] | None = None) -> str:
+    """A feed's 'updated': SOURCE_DATE_EPOCH when set, else the latest date of its events (all
+    the data's by default)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
         return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    # A correction updates the feed too: its day counts like an event's.
-    days = [(e.end or e.date).last_day for e in data.timeline.events]
-    days += [entry.date.first_day for e in data.timeline.events for entry in e.history]
-    return _atom_day(max(days))
+    return _atom_day(latest_day(data.timeline.events if events is None else events))
+
+
+def latest_day(events: Sequence[Event]) -> tuple[int, int, int]:
+    """The latest day of the events: an end, a date, or a correction (it updates a feed too)."""
+    days = [(e.end or e.date).last_day for e in events]
+    days += [entry.date.first_day for e in events for entry in e.history]
+    return max(days)
 
 
 def atom_date(date: PartialDate) -> str:
@@ -202,6 +223,19 @@ def corrections_updated(data: SiteData) -> str:
     if (epoch and epoch.isdigit()) or not days:
         return updated_stamp(data)
     return _atom_day(max(days))
+
+
+def feed_of(data: SiteData, folder: str, title: str, events: Sequence[Event]) -> dict[str, object]:
+    """What the Atom template needs for the feed of `events` at `folder`feed.xml, whose page is
+    `folder` (the site's root for the site's feed)."""
+    return {
+        "title": title,
+        "folder": folder,
+        "events": list(reversed(events)),
+        "updated": updated_stamp(data, None if not folder else events),
+        "atom_date": atom_date,
+        "entry_html": lambda event: entry_html(data, event),
+    }
 
 
 def entry_html(data: SiteData, event: Event) -> str:
@@ -392,9 +426,10 @@ def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
         yield Job(
             f"events/{event.id}/index.html",
             "event.html",
-            lambda e=event: {"event": e},
+            lambda e=event: {"event": e, "cited": data.event_citation(e)},
             lambda e=event: (
                 e,
+                data.version,  # its citation names it
                 data.eras[e.era],
                 *(data.sources[c.source] for c in e.citations),
                 *(data.topics[key] for key in e.topics),
@@ -404,6 +439,14 @@ def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
                 data.events_by_id.get(e.sort_after or ""),
             ),
         )
+    for event in data.ordered:
+        yield Job(
+            f"embed/events/{event.id}/index.html",
+            "embed_event.html",
+            lambda e=event: {"event": e, "source": data.sources[e.citations[0].source]},
+            lambda e=event: (e, data.sources[e.citations[0].source]),
+        )
+    yield Job("embed/index.html", "embed_index.html", dict, lambda: tuple(data.chronological))
     for withdrawal in timeline.withdrawn:
         yield Job(
             f"events/{withdrawal.id}/index.html",
@@ -426,8 +469,8 @@ def page_jobs(data: SiteData, project: Project) -> Iterator[Job]:
         yield Job(
             f"sources/{source.id}/index.html",
             "source.html",
-            lambda s=source: source_context(data, s),
-            lambda s=source: (s, data.seeds.raw(s.file), *data.passages[s.id]),
+            lambda s=source: {**source_context(data, s), "cited": data.source_citation(s)},
+            lambda s=source: (s, data.version, data.seeds.raw(s.file), *data.passages[s.id]),
         )
     yield Job("topics/index.html", "terms.html", dict)
     for kind, plural, terms, groups in (
@@ -485,6 +528,8 @@ def render(data: SiteData, project: Project, memo: Memo | None = None, previous:
     env = environment(project.templates)
     pages = Pages()
     site = data.timeline.site
+    if data.version is None:  # what every citation names: found once per build
+        data.version = cite.data_version(project.data, latest_day(data.timeline.events))
     if memo is not None:
         memo.start((site, templates_version(project.templates)))
     jobs = list(page_jobs(data, project))
@@ -518,17 +563,28 @@ def other_files(
             site=site, data=data, root=root, csp=CSP, nav=NAV, current="", share=share
         ),
     )
-    yield (
-        "feed.xml",
-        env.get_template("feed.xml").render(
-            site=site,
-            data=data,
-            events=list(reversed(data.chronological)),
-            updated=updated_stamp(data),
-            atom_date=atom_date,
-            entry_html=lambda event: entry_html(data, event),
-        ),
-    )
+    feed = env.get_template("feed.xml")
+    yield "feed.xml", feed.render(site=site, data=data, **feed_of(data, "", site.title, data.chronological))
+    # One feed per topic and per actor, from the same template: the term's events, newest first.
+    for plural, terms, groups in (
+        ("topics", data.timeline.topics, data.by_topic),
+        ("actors", data.timeline.actors, data.by_actor),
+    ):
+        for term in terms:
+            events = groups.get(term.id, [])
+            if events:  # a feed needs an 'updated': a term no event uses has none (check warns)
+                title = f"{site.title}: {term.label}"
+                yield (
+                    f"{plural}/{term.id}/feed.xml",
+                    feed.render(site=site, data=data, **feed_of(data, f"{plural}/{term.id}/", title, events)),
+                )
+    for event in data.ordered:
+        work = cite.event_work(site, event, data.version)
+        works = [work] + [cite.source_work(site, s, data.version) for s, _ in data.source_refs(event)]
+        yield f"events/{event.id}/citation.bib", "\n".join(cite.bibtex(w) for w in works)
+        yield f"events/{event.id}/citation.ris", "".join(cite.ris(w) for w in works)
+        yield f"events/{event.id}/citation.json", cite.csl_json(works)
+        yield f"embed/events/{event.id}/oembed.json", embed.oembed(site, event)
     yield (
         "corrections/feed.xml",
         env.get_template("corrections.xml").render(

@@ -188,6 +188,9 @@ _OTHERS = {
     "page.html": ("WebPage", lambda context: context["title"]),
     "withdrawn.html": ("WebPage", lambda context: f"Withdrawn: {context['withdrawal'].title}"),
     "404.html": ("WebPage", lambda context: "Page not found"),
+    # The embeds are framed by other sites, not shared; their template shows none of this.
+    "embed_event.html": ("WebPage", lambda context: context["event"].title),
+    "embed_index.html": ("WebPage", lambda context: "The timeline, to embed"),
 }
 
 

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from .cite import Cited, DataVersion, cite, event_work, source_work
 from .model import Citation, Era, Event, HistoryEntry, Source, Term, Timeline
 from .quotes import Match
 from .seeds import Seeds
@@ -75,6 +76,8 @@ class CitedPassage:
 class SiteData:
     timeline: Timeline
     seeds: Seeds
+    # The version of the data citations name; render() finds it (cite.data_version) when not given.
+    version: DataVersion | None = None
     eras: dict[str, Era] = field(init=False)
     sources: dict[str, Source] = field(init=False)
     topics: dict[str, Term] = field(init=False)
@@ -198,6 +201,14 @@ class SiteData:
     @cached_property
     def _chronological_rank(self) -> dict[str, int]:
         return {event.id: i for i, event in enumerate(self.chronological)}
+
+    def event_citation(self, event: Event) -> Cited:
+        assert self.version is not None
+        return cite(event_work(self.timeline.site, event, self.version))
+
+    def source_citation(self, source: Source) -> Cited:
+        assert self.version is not None
+        return cite(source_work(self.timeline.site, source, self.version))
 
     def source_refs(self, event: Event) -> list[tuple[Source, int]]:
         """The event's sources, each once in citation order, with the number of its first citation."""

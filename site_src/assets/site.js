@@ -247,6 +247,60 @@ function followOldAddress() {
   if (target) location.replace(`#${encodeURIComponent(target.id)}`);
 }
 
+// ---- Copy buttons: citations, embed code, quote addresses ----
+
+// Each button (hidden until this runs) copies the text of the element its data-copy names; a
+// live region says whether it worked. Without JavaScript the text stays selectable on the page.
+function startCopyButtons() {
+  const status = document.querySelector("[data-copy-status]");
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    const source = document.getElementById(button.dataset.copy);
+    if (!source) continue;
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      const text = source.textContent.trim();
+      let copied = false;
+      try {
+        await navigator.clipboard.writeText(text);
+        copied = true;
+      } catch {
+        copied = copyBySelection(source);
+      }
+      if (status) {
+        // Emptied first, so the same message twice is announced twice.
+        status.textContent = "";
+        window.setTimeout(() => {
+          status.textContent = copied ? "Copied." : "Could not copy: select the text and copy it.";
+        }, 50);
+      }
+    });
+  }
+}
+
+// Where the Clipboard API is refused (a page opened from disk, an older browser).
+function copyBySelection(element) {
+  const selection = window.getSelection();
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  selection.removeAllRanges();
+  selection.addRange(range);
+  try {
+    return document.execCommand("copy");
+  } catch {
+    return false;
+  }
+}
+
+// An address ending in #cite or #embed opens that fold (a link to a closed <details> would
+// scroll to it and show nothing).
+function openLinkedFold() {
+  const target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+  if (target instanceof HTMLDetailsElement) target.open = true;
+}
+
 startFilters();
 startSearch();
 followOldAddress();
+startCopyButtons();
+openLinkedFold();
+window.addEventListener("hashchange", openLinkedFold);
