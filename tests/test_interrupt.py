@@ -50,14 +50,38 @@ def _children(pid: int) -> list[str]:
     return names
 
 
+def _python_children(pid: int) -> set[str]:
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return set()
+    found = set()
+    for kid in kids:
+        try:
+            if Path(f"/proc/{kid}/comm").read_text().startswith("python"):
+                found.add(kid)
+        except OSError:
+            continue
+    return found
+
+
+def _rendering(pid: int) -> bool:
+    first = _python_children(pid)
+    if not first:
+        return False
+    time.sleep(0.005)
+    return bool(first & _python_children(pid))
+
+
 def _workspaces(parent: Path) -> list[Path]:
     return [p for p in parent.iterdir() if p.name.startswith(".site.")]
 
 
 # When to stop the build: each is checked every millisecond while it runs.
 MOMENTS: dict[str, Callable[[int, Path], bool]] = {
-    # the forked process renders half of the pages
-    "render": lambda pid, parent: any(name.startswith("python") for name in _children(pid)),
+    # the forked process renders half of the pages (a python child seen twice, 5 ms apart: a child
+    # caught between fork and exec, such as git asked for the data's version, is python for an instant)
+    "render": lambda pid, parent: _rendering(pid),
     # pages are being written into the staging folder; Pagefind has not started
     "write": lambda pid, parent: (
         not _children(pid) and any((w / "site" / "events").exists() for w in _workspaces(parent))
