@@ -25,7 +25,13 @@ def fresh(tmp_path: Path) -> Path:
 
 def planned(folder: Path, target: str) -> str:
     make = which_or_skip("make")
-    result = subprocess.run([make, "-n", target], cwd=folder, capture_output=True, text=True, check=True)
+    # As a reader types it: not as a sub-make of `make test`, whose MAKEFLAGS and MAKELEVEL would
+    # add "Entering directory" lines and pass on the outer make's options (CI runs the tests so).
+    outer = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")
+    env = {key: value for key, value in os.environ.items() if key not in outer}
+    result = subprocess.run(
+        [make, "-n", target], cwd=folder, capture_output=True, text=True, check=True, env=env
+    )
     return result.stdout
 
 
