@@ -35,34 +35,23 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "events.yaml"
 
 
-def _children(pid: int) -> list[str]:
-    """The names of a process's child processes."""
+def _children(pid: int) -> dict[str, str]:
+    """A process's child processes: each one's pid and name."""
     try:
         kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
-        return []
-    names = []
+        return {}
+    found = {}
     for kid in kids:
         try:
-            names.append(Path(f"/proc/{kid}/comm").read_text().strip())
-        except OSError:
-            continue
-    return names
-
-
-def _python_children(pid: int) -> set[str]:
-    try:
-        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return set()
-    found = set()
-    for kid in kids:
-        try:
-            if Path(f"/proc/{kid}/comm").read_text().startswith("python"):
-                found.add(kid)
+            found[kid] = Path(f"/proc/{kid}/comm").read_text().strip()
         except OSError:
             continue
     return found
+
+
+def _python_children(pid: int) -> set[str]:
+    return {kid for kid, name in _children(pid).items() if name.startswith("python")}
 
 
 def _rendering(pid: int) -> bool:
@@ -87,7 +76,7 @@ MOMENTS: dict[str, Callable[[int, Path], bool]] = {
         not _children(pid) and any((w / "site" / "events").exists() for w in _workspaces(parent))
     ),
     # Pagefind indexes the written pages
-    "index": lambda pid, parent: "pagefind" in _children(pid),
+    "index": lambda pid, parent: "pagefind" in _children(pid).values(),
 }
 
 
