@@ -212,10 +212,7 @@ class SiteData:
 
     def source_refs(self, event: Event) -> list[tuple[Source, int]]:
         """The event's sources, each once in citation order, with the number of its first citation."""
-        first: dict[str, int] = {}
-        for number, citation in enumerate(event.citations, start=1):
-            first.setdefault(citation.source, number)
-        return [(self.sources[key], number) for key, number in first.items()]
+        return [(source, cited[0][0]) for source, cited in self.source_groups(event)]
 
     def source_groups(self, event: Event) -> list[tuple[Source, list[tuple[int, Citation]]]]:
         """The event's sources, each once in order of first citation, with its citations under it
